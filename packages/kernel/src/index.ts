@@ -1,0 +1,64 @@
+/**
+ * `@pecan/kernel`: the architecture-independent Pecan microkernel and the user-side
+ * bindings that programs link against.
+ *
+ * @packageDocumentation
+ */
+export * from './abi';
+export type { Cap } from './cap/cap-space';
+export { CAP_SPACE_ORDER, CAP_SPACE_SLOTS, CapSpace } from './cap/cap-space';
+export { MapNode, type MappingSpace } from './cap/mapdb';
+export { ITEM_GRANT, ITEM_MAP, mapItemControl } from './ipc/typed-items';
+export {
+  type BlockedThread,
+  DEFAULT_PRIORITY,
+  type DeadThread,
+  Kernel,
+  type KernelOptions,
+  type RunLimits,
+  type RunResult,
+  type StopReason,
+  type TaskOptions,
+  type ThreadOptions,
+} from './kernel';
+export { Factory } from './objects/factory';
+export { IpcGate } from './objects/ipc-gate';
+export { Irq } from './objects/irq';
+export { KernelMemoryCost, KObject, ObjectKind } from './objects/kobject';
+export { Log } from './objects/log';
+export { Scheduler } from './objects/scheduler';
+export { Task } from './objects/task';
+export { type DeathReason, Thread, ThreadState } from './objects/thread';
+export { EX_REGS_KEEP } from './objects/thread-ops';
+export type {
+  CostModel,
+  ExceptionCause,
+  ExceptionState,
+  Platform,
+  RegisterLayout,
+  WordSink,
+  WordSource,
+} from './platform/platform';
+export { exportChromeTrace, TraceRecorder } from './trace/chrome-trace';
+export * from './trace/events';
+export { CapAllocator, type SpawnOptions, ThreadEnv } from './user/env';
+export { l4Error } from './user/l4-error';
+export {
+  FactoryRef,
+  GateRef,
+  IrqRef,
+  LogRef,
+  SchedulerRef,
+  TaskRef,
+  type ThreadControlArgs,
+  ThreadRef,
+} from './user/objects';
+export { type Main, type Program, program, type UserCode } from './user/program';
+export {
+  COMPUTE,
+  type EntryPoint,
+  type KernelEntry,
+  SYSCALL,
+  SyscallRegisters,
+  type ThreadPort,
+} from './user/registers';

@@ -1,0 +1,158 @@
+/**
+ * The one kernel entry: invoke a capability (brief §3). This decodes the invoke
+ * flags and the capability, and routes to IPC (gates, threads) or to a kernel
+ * object's protocol. Read it top to bottom to trace any system call.
+ */
+import { CapRights, Invoke } from '../abi/caps';
+import { Errno, IpcError } from '../abi/errors';
+import { MSGTAG_LABEL_LIMIT, msgtag } from '../abi/msgtag';
+import { Proto } from '../abi/protocols';
+import type { Cap } from '../cap/cap-space';
+import type { Kernel } from '../kernel';
+import { replyError } from '../objects/decode';
+import { invokeFactory } from '../objects/factory-ops';
+import { invokeGate } from '../objects/gate-ops';
+import { IpcGate } from '../objects/ipc-gate';
+import type { Irq } from '../objects/irq';
+import { invokeIrq } from '../objects/irq-ops';
+import { ObjectKind } from '../objects/kobject';
+import { invokeLog } from '../objects/log-ops';
+import { invokeScheduler } from '../objects/scheduler-ops';
+import { invokeTask } from '../objects/task-ops';
+import { Thread } from '../objects/thread';
+import { invokeThread } from '../objects/thread-ops';
+import type { Cpu } from '../sched/cpu';
+import { deliverResult, failIpc, receivePhase, replyAndReceive, sendMessage } from './ipc';
+
+/** Largest capability register value that can name a slot (slot < 2^16). */
+const CAP_REGISTER_LIMIT = 2 ** 28;
+/** Tags beyond this would have a label outside ±2^36. */
+const TAG_LIMIT = MSGTAG_LABEL_LIMIT * 0x10000;
+
+/** Handles the invoke syscall of `t`, the current thread of `cpu`. */
+export function invokeCapability(k: Kernel, cpu: Cpu, t: Thread): void {
+  cpu.time += k.cEntry;
+  t.cyclesUsed += k.cEntry;
+  t.sliceLeft -= k.cEntry;
+  const regs = t.regs;
+  const capw = regs.cap;
+  const tag = regs.tag;
+  const timeouts = regs.timeouts;
+  // Registers are whatever user code put there: check types before trusting them.
+  if (
+    capw >>> 0 !== capw ||
+    capw >= CAP_REGISTER_LIMIT ||
+    !Number.isSafeInteger(tag) ||
+    tag <= -TAG_LIMIT ||
+    tag >= TAG_LIMIT ||
+    timeouts >>> 0 !== timeouts
+  ) {
+    failIpc(k, t, IpcError.EINVALCAP);
+    return;
+  }
+  const flags = capw & 0xf;
+  const sendTimeout = timeouts >>> 16;
+  const recvTimeout = timeouts & 0xffff;
+  const recv = (flags & Invoke.RECV) !== 0;
+  const open = (flags & Invoke.OPEN_WAIT) !== 0;
+
+  if ((flags & Invoke.SEND) === 0) {
+    if (!recv) {
+      deliverResult(k, t, 0);
+      return;
+    }
+    receiveOnly(k, cpu, t, capw, open, recvTimeout);
+    return;
+  }
+  if (flags & Invoke.REPLY) {
+    replyAndReceive(k, cpu, t, tag, recv, recvTimeout);
+    return;
+  }
+  const cap = t.task!.caps.lookup(capw >>> 12);
+  if (cap === undefined) {
+    failIpc(k, t, IpcError.EINVALCAP);
+    return;
+  }
+  const obj = cap.payload;
+  const label = (tag - (tag & 0xffff)) / 0x10000;
+  // instanceof keeps this check monomorphic; `kind` differs in shape per class.
+  if (obj instanceof IpcGate && !(label === Proto.KOBJECT && cap.rights & CapRights.S)) {
+    const gate = obj;
+    const dst = gate.thread;
+    if (dst === null) {
+      failIpc(k, t, IpcError.ENOT_EXISTENT);
+      return;
+    }
+    sendMessage(
+      k,
+      cpu,
+      t,
+      dst,
+      gate,
+      gate.label | (cap.rights & 3),
+      tag,
+      recv && !open,
+      recv && open,
+      sendTimeout,
+      recvTimeout,
+    );
+    return;
+  }
+  if (obj instanceof Thread && label !== Proto.THREAD) {
+    sendMessage(k, cpu, t, obj, null, 0, tag, recv && !open, recv && open, sendTimeout, recvTimeout);
+    return;
+  }
+
+  // A kernel object: decode and perform, reply at once.
+  cpu.time += k.cKop;
+  t.cyclesUsed += k.cKop;
+  t.sliceLeft -= k.cKop;
+  const rtag = invokeKernelObject(k, cpu, t, cap, label, tag & 0x3f);
+  k.reap();
+  if (open && recv) {
+    if (!receivePhase(k, cpu, t, null, null, recvTimeout)) k.blockAndSwitch(cpu, null);
+    return;
+  }
+  deliverResult(k, t, rtag);
+}
+
+/** Routes a kernel-object invocation by object kind and protocol label. */
+function invokeKernelObject(k: Kernel, cpu: Cpu, t: Thread, cap: Cap, label: number, words: number): number {
+  switch (cap.payload.kind) {
+    case ObjectKind.THREAD:
+      return invokeThread(k, cpu, t, cap, words);
+    case ObjectKind.TASK:
+      return label === Proto.TASK ? invokeTask(k, t, cap, words) : replyError(Errno.EBADPROTO);
+    case ObjectKind.FACTORY:
+      return label === Proto.FACTORY ? invokeFactory(k, t, cap, words) : replyError(Errno.EBADPROTO);
+    case ObjectKind.SCHEDULER:
+      return label === Proto.SCHEDULER ? invokeScheduler(k, t, cap, words) : replyError(Errno.EBADPROTO);
+    case ObjectKind.IRQ:
+      return label === Proto.IRQ || label === Proto.IRQ_SENDER
+        ? invokeIrq(k, cpu, t, cap, label, words)
+        : replyError(Errno.EBADPROTO);
+    case ObjectKind.LOG:
+      return label === Proto.LOG ? invokeLog(k, cpu, t, cap, words) : replyError(Errno.EBADPROTO);
+    case ObjectKind.GATE:
+      return invokeGate(k, t, cap, words);
+    default:
+      return msgtag(-Errno.ENOSYS, 0);
+  }
+}
+
+/** A receive without a send phase: open wait, or a closed wait on a thread or Irq. */
+function receiveOnly(k: Kernel, cpu: Cpu, t: Thread, capw: number, open: boolean, recvTimeout: number): void {
+  let from: Thread | null = null;
+  let fromIrq: Irq | null = null;
+  if (!open) {
+    const cap = t.task!.caps.lookup(capw >>> 12);
+    const obj = cap?.payload;
+    if (obj?.kind === ObjectKind.THREAD) from = obj as Thread;
+    else if (obj?.kind === ObjectKind.IRQ) fromIrq = obj as Irq;
+    else {
+      failIpc(k, t, IpcError.REINVALCAP);
+      return;
+    }
+  }
+  if (!receivePhase(k, cpu, t, from, fromIrq, recvTimeout)) k.blockAndSwitch(cpu, null);
+}

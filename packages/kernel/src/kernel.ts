@@ -1,0 +1,966 @@
+import { CapRights, capIndex, FIRST_FREE_SLOT, FixedSlot } from './abi/caps';
+import { IpcError } from './abi/errors';
+import { msgtag, tagHasError, tagLabel, tagWords } from './abi/msgtag';
+import { Proto } from './abi/protocols';
+import { TIMEOUT_NEVER } from './abi/timeout';
+import { UtcbAllocator } from './abi/utcb';
+import { type Cap, CapSpace } from './cap/cap-space';
+import { createRoot, removeSubtree } from './cap/mapdb';
+import { invokeCapability } from './ipc/invoke';
+import { abortIpc, failIpc, sendMessage } from './ipc/ipc';
+import { dequeueSender } from './ipc/sender-queue';
+import { Factory } from './objects/factory';
+import { abortSendersVia } from './objects/gate-ops';
+import { IpcGate } from './objects/ipc-gate';
+import { Irq } from './objects/irq';
+import { KernelMemoryCost, type KObject, ObjectKind } from './objects/kobject';
+import { Log } from './objects/log';
+import { Scheduler } from './objects/scheduler';
+import { Task } from './objects/task';
+import { type DeathReason, Thread, ThreadState } from './objects/thread';
+import type { ExceptionCause, Platform } from './platform/platform';
+import { describeException, describeWait } from './report';
+import { Cpu } from './sched/cpu';
+import { SplitMix32 } from './sched/random';
+import { PRIORITY_LEVELS } from './sched/run-queue';
+import { TimerQueue } from './sched/timer-queue';
+import { dbg, debugFlags } from './trace/debug';
+import { EventBit, KernelEvents, type LogEvent } from './trace/events';
+import { CodeRegistry } from './user/code-registry';
+import { COMPUTE, type EntryPoint, SYSCALL } from './user/registers';
+
+/** Options for {@link Kernel}. */
+export interface KernelOptions {
+  /** The machine to run on. */
+  readonly platform: Platform;
+  /** Number of simulated CPUs (default 1). */
+  readonly cpus?: number;
+  /** Seed for the deterministic tie-breaking between CPUs (default 0). */
+  readonly seed?: number;
+  /** Kernel memory of the root factory, in bytes (default 64 MiB). */
+  readonly kernelMemory?: number;
+  /**
+   * Receives every Log write. Without one, the kernel keeps the output in
+   * {@link Kernel.logOutput}.
+   */
+  readonly logSink?: (e: LogEvent) => void;
+}
+
+/** Limits for {@link Kernel.run}. */
+export interface RunLimits {
+  /** Stop once virtual time would pass this many cycles. */
+  readonly maxTime?: number;
+  /** Stop after this many thread resumptions. */
+  readonly maxSteps?: number;
+}
+
+/**
+ * Why {@link Kernel.run} returned:
+ * - `exited`: every started thread has finished or died;
+ * - `idle`: nothing can run, and every remaining thread is in an open wait (servers
+ *   waiting for clients that are gone) — a normal end for a client/server system;
+ * - `deadlock`: nothing can run, and some thread waits for a particular partner
+ *   (send, call, reply or closed receive) that can never come;
+ * - `time-limit` / `step-limit`: a {@link RunLimits} bound was reached.
+ */
+export type StopReason = 'exited' | 'idle' | 'deadlock' | 'time-limit' | 'step-limit';
+
+/** A thread that was blocked when the run stopped. */
+export interface BlockedThread {
+  readonly thread: string;
+  readonly state: ThreadState;
+  /** What it waits for, in words: e.g. `reply from "server"`. */
+  readonly waitingFor: string;
+}
+
+/** A thread that died during the run. */
+export interface DeadThread {
+  readonly thread: string;
+  readonly reason: DeathReason;
+  /** The unhandled exception that stopped it, if that is why. */
+  readonly exception: string | null;
+}
+
+/** What {@link Kernel.run} reports. */
+export interface RunResult {
+  readonly reason: StopReason;
+  /** Virtual time reached, in cycles (the furthest CPU). */
+  readonly time: number;
+  /** Thread resumptions in this kernel's lifetime. */
+  readonly steps: number;
+  /** Messages transferred in this kernel's lifetime. */
+  readonly ipcCount: number;
+  /** Threads that exist. */
+  readonly threads: number;
+  readonly blocked: readonly BlockedThread[];
+  readonly dead: readonly DeadThread[];
+  /** One-paragraph summary for people. */
+  readonly message: string;
+}
+
+/** Options for {@link Kernel.createThread}. */
+export interface ThreadOptions {
+  readonly name?: string;
+  /** Priority 0–255 (default 1). */
+  readonly priority?: number;
+  /** CPU index (default 0). */
+  readonly cpu?: number;
+  /** Start argument, passed as the stack pointer (default 0). */
+  readonly arg?: number;
+  /** Capability index, in the thread's task, of its exception handler. */
+  readonly exceptionHandler?: number;
+  /** Capability index, in the thread's task, of its pager. */
+  readonly pager?: number;
+  /** Round-robin quantum in cycles (default: the platform's time slice). */
+  readonly quantum?: number;
+  /** Do not start it: leave it inactive until an ex_regs sets its IP. */
+  readonly inactive?: boolean;
+}
+
+/** Options for {@link Kernel.createTask}. */
+export interface TaskOptions {
+  /** Kernel-memory quota of the task's own factory, in bytes (default 1 MiB). */
+  readonly kernelMemory?: number;
+  /** Give the task a capability to the root scheduler (default true). */
+  readonly scheduler?: boolean;
+}
+
+const DEFAULT_KERNEL_MEMORY = 64 * 1024 * 1024;
+const DEFAULT_TASK_KERNEL_MEMORY = 1024 * 1024;
+/** Priority of threads nobody gave one (Fiasco's default for new threads is low, too). */
+export const DEFAULT_PRIORITY = 1;
+
+/**
+ * The Pecan kernel: kernel objects, capabilities, IPC and scheduling over a
+ * {@link Platform}, with user threads as generators it alone resumes.
+ *
+ * Host code boots a system through the methods below (the part a boot loader and root
+ * task would play), then calls {@link Kernel.run}. Everything user threads do goes
+ * through the invoke syscall; nothing they do makes the kernel throw.
+ */
+export class Kernel {
+  readonly platform: Platform;
+  readonly cpus: readonly Cpu[];
+  readonly events = new KernelEvents();
+  readonly code = new CodeRegistry();
+  readonly timers = new TimerQueue<Thread>();
+  /** Every live kernel object. */
+  readonly objects = new Set<KObject>();
+  /** Every live thread, in creation order. */
+  readonly threads = new Set<Thread>();
+  /** The factory at the root of all kernel memory. */
+  readonly rootFactory: Factory;
+  /** The scheduler that allows every priority on every CPU. */
+  readonly rootScheduler: Scheduler;
+  /** The capability space that holds the root mapping of every boot-time object. */
+  readonly bootSpace: CapSpace;
+  /** Log output, when no `logSink` was given. */
+  readonly logOutput: LogEvent[] = [];
+  /** Messages transferred so far. */
+  ipcCount = 0;
+  /** Thread resumptions so far. */
+  steps = 0;
+
+  // Cost model, cached as fields for the fast path.
+  readonly cEntry: number;
+  readonly cIpc: number;
+  readonly cWord: number;
+  readonly cItem: number;
+  readonly cSwitch: number;
+  readonly cSpace: number;
+  readonly cKop: number;
+  readonly cExc: number;
+  /** Cycles per microsecond, for IPC timeouts. */
+  readonly cyclesPerUs: number;
+
+  private readonly utcbs: UtcbAllocator;
+  private readonly logSink: (e: LogEvent) => void;
+  private readonly bootRoots = new Map<KObject, Cap>();
+  private readonly reapQueue: KObject[] = [];
+  /** CPU indices in the order that breaks ties between CPUs at the same time. */
+  private readonly cpuOrder: number[];
+  /** `debug` namespaces enabled when the kernel was made (see trace/debug.ts). */
+  readonly debug = debugFlags();
+  private nextId = 1;
+  private nextBootSlot = 1;
+  /** Set when something may have moved the next event before the running horizon. */
+  private horizonDirty = false;
+  /** The CPU whose threads {@link Kernel.run} is executing right now. */
+  private runningCpu: Cpu | null = null;
+
+  constructor(options: KernelOptions) {
+    const { platform } = options;
+    const cpus = options.cpus ?? 1;
+    if (!Number.isInteger(cpus) || cpus < 1 || cpus > 32) {
+      throw new RangeError(`Kernel: cpus must be an integer from 1 to 32, got ${cpus}`);
+    }
+    const kmem = options.kernelMemory ?? DEFAULT_KERNEL_MEMORY;
+    if (!Number.isSafeInteger(kmem) || kmem <= 0) {
+      throw new RangeError(`Kernel: kernelMemory must be a positive integer byte count, got ${kmem}`);
+    }
+    this.platform = platform;
+    this.cpus = Array.from({ length: cpus }, (_, i) => new Cpu(i));
+    this.cpuOrder = new SplitMix32(options.seed ?? 0).permutation(cpus);
+    this.utcbs = new UtcbAllocator(platform.utcbLayout);
+    this.logSink = options.logSink ?? ((e) => this.logOutput.push(e));
+    const c = platform.cost;
+    this.cEntry = c.kernelEntry;
+    this.cIpc = c.ipc;
+    this.cWord = c.perWord;
+    this.cItem = c.perItem;
+    this.cSwitch = c.threadSwitch;
+    this.cSpace = c.spaceSwitch;
+    this.cKop = c.kernelObjectOp;
+    this.cExc = c.exception;
+    this.cyclesPerUs = platform.cpuHz / 1e6;
+
+    this.bootSpace = new CapSpace((o) => this.reapQueue.push(o));
+    this.rootFactory = new Factory(this.nextId++, 'root-factory', null, 0, kmem);
+    this.adoptBootObject(this.rootFactory);
+    this.rootScheduler = new Scheduler(
+      this.nextId++,
+      'root-scheduler',
+      null,
+      0,
+      PRIORITY_LEVELS - 1,
+      2 ** cpus - 1,
+    );
+    this.adoptBootObject(this.rootScheduler);
+  }
+
+  // ===================================================================================
+  // Object creation. Each returns null when the factory's quota does not cover it;
+  // callers turn that into ENOMEM.
+
+  private register<T extends KObject>(obj: T): T {
+    this.objects.add(obj);
+    if (dbg.obj.enabled) dbg.obj('create %s #%d %s', obj.kind, obj.id, obj.name);
+    return obj;
+  }
+
+  /** Charges `bytes` to `factory`; false when the quota is spent. */
+  private charge(factory: Factory, bytes: number): boolean {
+    return factory.alive && factory.charge(bytes);
+  }
+
+  /** Creates a task paid by `factory`. */
+  newTask(factory: Factory, name: string): Task | null {
+    const cost = KernelMemoryCost.task;
+    if (!this.charge(factory, cost)) return null;
+    const task = new Task(this.nextId++, name, factory, cost, (o) => this.reapQueue.push(o));
+    task.userland = {};
+    return this.register(task);
+  }
+
+  /** Creates an unbound, inactive thread paid by `factory`. */
+  newThread(factory: Factory, name: string): Thread | null {
+    const cost = KernelMemoryCost.thread;
+    if (!this.charge(factory, cost)) return null;
+    const t = new Thread(
+      this.nextId++,
+      name,
+      factory,
+      cost,
+      this.utcbs.allocate(),
+      this.platform.defaultTimeSlice,
+    );
+    t.prio = DEFAULT_PRIORITY;
+    this.threads.add(t);
+    this.register(t);
+    if (this.events.active & EventBit.thread)
+      this.events.emit('thread', { type: 'create', thread: t, time: this.now() });
+    return t;
+  }
+
+  /** Creates an IPC gate, bound to `thread` if given. `label` must have its two low bits clear. */
+  newGate(factory: Factory, name: string, thread: Thread | null, label: number): IpcGate | null {
+    const cost = KernelMemoryCost['ipc-gate'];
+    if (!this.charge(factory, cost)) return null;
+    const g = new IpcGate(this.nextId++, name, factory, cost);
+    g.thread = thread;
+    g.label = label;
+    return this.register(g);
+  }
+
+  /** Creates an Irq. */
+  newIrq(factory: Factory, name: string): Irq | null {
+    const cost = KernelMemoryCost.irq;
+    if (!this.charge(factory, cost)) return null;
+    return this.register(new Irq(this.nextId++, name, factory, cost));
+  }
+
+  /** Creates a Log object whose output is tagged `tag`. */
+  newLog(factory: Factory, tag: string): Log | null {
+    const cost = KernelMemoryCost.log;
+    if (!this.charge(factory, cost)) return null;
+    return this.register(new Log(this.nextId++, `log:${tag}`, factory, cost, tag));
+  }
+
+  /** Creates a scheduler limited to `maxPrio` and the CPUs in `cpuMask`. */
+  newScheduler(factory: Factory, name: string, maxPrio: number, cpuMask: number): Scheduler | null {
+    const cost = KernelMemoryCost.scheduler;
+    if (!this.charge(factory, cost)) return null;
+    return this.register(new Scheduler(this.nextId++, name, factory, cost, maxPrio, cpuMask));
+  }
+
+  /** Creates a sub-factory with `limit` bytes, charging the whole limit to `parent`. */
+  newFactory(parent: Factory, name: string, limit: number): Factory | null {
+    const cost = KernelMemoryCost.factory + limit;
+    if (!this.charge(parent, cost)) return null;
+    return this.register(new Factory(this.nextId++, name, parent, cost, limit));
+  }
+
+  // ===================================================================================
+  // Host-side boot API: what a boot loader and root task do before user code runs.
+
+  private adoptBootObject(obj: KObject): Cap {
+    this.objects.add(obj);
+    const root = createRoot(this.bootSpace, this.nextBootSlot++, CapRights.ALL, obj);
+    this.bootSpace.install(root);
+    this.bootRoots.set(obj, root);
+    return root;
+  }
+
+  private bootOrThrow<T extends KObject>(obj: T | null, what: string): T {
+    if (!obj)
+      throw new Error(
+        `Kernel: out of kernel memory creating ${what}; raise kernelMemory or the task's quota`,
+      );
+    this.adoptBootObject(obj);
+    return obj;
+  }
+
+  /**
+   * Creates a task with the fixed capabilities a Fiasco.OC task starts with: itself
+   * (slot 1), its own factory with `kernelMemory` bytes (slot 2), a Log tagged with
+   * its name (slot 5) and the root scheduler (slot 7). Threads created with
+   * {@link Kernel.createThread} fill slot 3.
+   */
+  createTask(name: string, options: TaskOptions = {}): Task {
+    const quota = options.kernelMemory ?? DEFAULT_TASK_KERNEL_MEMORY;
+    if (!Number.isSafeInteger(quota) || quota < 0) {
+      throw new RangeError(
+        `createTask(${JSON.stringify(name)}): kernelMemory must be a non-negative integer`,
+      );
+    }
+    const task = this.bootOrThrow(this.newTask(this.rootFactory, name), `task ${name}`);
+    const factory = this.bootOrThrow(
+      this.newFactory(this.rootFactory, `${name}.factory`, quota),
+      `factory of ${name}`,
+    );
+    const log = this.bootOrThrow(this.newLog(this.rootFactory, name), `log of ${name}`);
+    this.mapCap(task, FixedSlot.TASK, task, CapRights.ALL);
+    this.mapCap(task, FixedSlot.FACTORY, factory, CapRights.ALL);
+    this.mapCap(task, FixedSlot.LOG, log, CapRights.RW);
+    if (options.scheduler ?? true) this.mapCap(task, FixedSlot.SCHEDULER, this.rootScheduler, CapRights.RWS);
+    return task;
+  }
+
+  /**
+   * Creates a thread in `task` that runs `entry` (a {@link Program} or entry point),
+   * paid by the task's factory, and starts it unless `inactive` is set. Its capability
+   * goes to slot 3 if that is free, otherwise to the lowest free slot from 16.
+   */
+  createThread(
+    task: Task,
+    entry: EntryPoint | { readonly entry: EntryPoint },
+    options: ThreadOptions = {},
+  ): Thread {
+    const name = options.name ?? `${task.name}.thread${task.threads.size}`;
+    const factoryCap = task.caps.lookup(FixedSlot.FACTORY);
+    const factory = factoryCap?.payload instanceof Factory ? factoryCap.payload : this.rootFactory;
+    const t = this.bootOrThrow(this.newThread(factory, name), `thread ${name}`);
+    const prio = options.priority ?? DEFAULT_PRIORITY;
+    const cpu = options.cpu ?? 0;
+    if (!Number.isInteger(prio) || prio < 0 || prio >= PRIORITY_LEVELS) {
+      throw new RangeError(`createThread(${name}): priority must be an integer from 0 to 255, got ${prio}`);
+    }
+    if (!Number.isInteger(cpu) || cpu < 0 || cpu >= this.cpus.length) {
+      throw new RangeError(
+        `createThread(${name}): cpu must be from 0 to ${this.cpus.length - 1}, got ${cpu}`,
+      );
+    }
+    if (options.quantum !== undefined) {
+      if (!Number.isSafeInteger(options.quantum) || options.quantum <= 0) {
+        throw new RangeError(`createThread(${name}): quantum must be a positive integer cycle count`);
+      }
+      t.quantum = options.quantum;
+      t.sliceLeft = options.quantum;
+    }
+    const slot = task.caps.lookup(FixedSlot.THREAD) ? task.caps.findFree(FIRST_FREE_SLOT) : FixedSlot.THREAD;
+    this.mapCap(task, slot, t, CapRights.ALL);
+    t.prio = prio;
+    t.cpu = cpu;
+    t.excHandlerCap = options.exceptionHandler ?? 0;
+    t.pagerCap = options.pager ?? 0;
+    this.bindThread(t, task, capIndex(slot));
+    t.ip = this.code.addressOf(typeof entry === 'function' ? entry : entry.entry);
+    t.sp = options.arg ?? 0;
+    if (!options.inactive) this.startThread(t, this.now());
+    return t;
+  }
+
+  /** Creates an IPC gate bound to `thread`, with `label` (two low bits clear). */
+  createGate(thread: Thread | null, label: number, name = `gate:${label}`): IpcGate {
+    if (!Number.isSafeInteger(label) || label < 0 || (label & 3) !== 0) {
+      throw new RangeError(
+        `createGate(${name}): label must be a non-negative safe integer with bits 0–1 clear`,
+      );
+    }
+    return this.bootOrThrow(this.newGate(this.rootFactory, name, thread, label), `gate ${name}`);
+  }
+
+  /** Creates an Irq object (software-triggered until a back end binds a line to it). */
+  createIrq(name: string): Irq {
+    return this.bootOrThrow(this.newIrq(this.rootFactory, name), `irq ${name}`);
+  }
+
+  /** Creates a scheduler limited to `maxPrio` on the CPUs of `cpuMask`. */
+  createScheduler(name: string, maxPrio: number, cpuMask = 2 ** this.cpus.length - 1): Scheduler {
+    return this.bootOrThrow(this.newScheduler(this.rootFactory, name, maxPrio, cpuMask), `scheduler ${name}`);
+  }
+
+  /**
+   * Puts a capability to boot-time object `obj` into `slot` of `task`, derived from
+   * the object's root mapping with `rights`. The slot must be empty.
+   */
+  mapCap(task: Task, slot: number, obj: KObject, rights: number): void {
+    const root = this.bootRoots.get(obj);
+    if (!root) throw new Error(`mapCap: ${obj.kind} "${obj.name}" was not created through the host API`);
+    if (!CapSpace.validSlot(slot))
+      throw new RangeError(`mapCap: slot ${slot} is outside the capability table`);
+    if (task.caps.lookup(slot))
+      throw new Error(`mapCap: slot ${slot} of task "${task.name}" is already occupied`);
+    task.caps.deriveInto(root, slot, rights);
+  }
+
+  /** Destroys a boot-time object: revokes every capability to it in every task. */
+  deleteObject(obj: KObject): void {
+    const root = this.bootRoots.get(obj);
+    if (!root)
+      throw new Error(`deleteObject: ${obj.kind} "${obj.name}" was not created through the host API`);
+    removeSubtree(root);
+    this.reap();
+  }
+
+  // ===================================================================================
+  // Thread lifecycle.
+
+  /** Binds `t` to `task` and gives it its user-visible port. */
+  bindThread(t: Thread, task: Task, selfCap: number): void {
+    t.task?.threads.delete(t);
+    t.task = task;
+    task.threads.add(t);
+    t.port = {
+      regs: t.regs,
+      utcb: t.utcb,
+      taskMemory: task.userland as Record<string, unknown>,
+      self: selfCap,
+      addressOf: this.addressOf,
+    };
+  }
+
+  private readonly addressOf = (entry: EntryPoint): number => this.code.addressOf(entry);
+
+  /** Makes an inactive or dead, bound thread run from its IP. */
+  startThread(t: Thread, now: number): void {
+    t.body = null;
+    t.restartPending = true;
+    t.deathReason = null;
+    t.computeLeft = 0;
+    if (this.events.active & EventBit.thread)
+      this.events.emit('thread', { type: 'start', thread: t, time: now });
+    this.makeReady(t, now);
+  }
+
+  /** Creates a fresh body at `t.ip`; false when nothing is registered there. */
+  private loadBody(t: Thread): boolean {
+    const entry = this.code.lookup(t.ip);
+    t.restartPending = false;
+    if (!entry || !t.port) return false;
+    t.body = entry(t.port, t.sp);
+    t.resumeValue = 0;
+    return true;
+  }
+
+  // ===================================================================================
+  // Scheduling.
+
+  /** The furthest virtual time any CPU has reached. */
+  now(): number {
+    let t = 0;
+    for (const c of this.cpus) if (c.time > t) t = c.time;
+    return t;
+  }
+
+  /** Charges `cycles` of kernel work on `cpu` to thread `t`. */
+  charge_(cpu: Cpu, t: Thread, cycles: number): void {
+    cpu.time += cycles;
+    t.cyclesUsed += cycles;
+    t.sliceLeft -= cycles;
+  }
+
+  /** Brings an idle or computing CPU's clock forward to `now`. */
+  private syncCpu(cpu: Cpu, now: number): void {
+    if (cpu.time >= now) return;
+    const t = cpu.current;
+    if (!t) {
+      cpu.idleCycles += now - cpu.time;
+    } else if (t.computeLeft > 0) {
+      const d = Math.min(now - cpu.time, t.computeLeft);
+      t.computeLeft -= d;
+      t.cyclesUsed += d;
+      t.sliceLeft -= d;
+    }
+    cpu.time = now;
+  }
+
+  /** Puts `next` on `cpu` (which has no current thread) and charges the switch. */
+  private dispatch(cpu: Cpu, next: Thread | null): void {
+    cpu.current = next;
+    if (next) {
+      cpu.switches++;
+      const task = next.task;
+      const c = this.cSwitch + (cpu.lastTask !== task ? this.cSpace : 0);
+      cpu.lastTask = task;
+      cpu.time += c;
+      next.cyclesUsed += c;
+      if (next.sliceLeft <= 0) next.sliceLeft = next.quantum;
+    }
+    if (this.events.active & EventBit.schedule) {
+      this.events.emit('schedule', { cpu: cpu.index, from: null, to: next, time: cpu.time });
+    }
+    if (this.debug.sched) dbg.sched('cpu%d @%d -> %s', cpu.index, cpu.time, next?.name ?? 'idle');
+  }
+
+  /**
+   * Makes `t` READY on its CPU at time `now` (the waker's time): it runs at once if the
+   * CPU is idle or runs something of lower priority, else it queues behind its equals.
+   */
+  makeReady(t: Thread, now: number): void {
+    t.state = ThreadState.READY;
+    const cpu = this.cpus[t.cpu]!;
+    const cur = cpu.current;
+    // Another CPU's next event moves: the running CPU must re-check its horizon.
+    if (cpu !== this.runningCpu) this.horizonDirty = true;
+    if (cur === null) {
+      this.syncCpu(cpu, now);
+      this.dispatch(cpu, t);
+    } else if (t.prio > cur.prio) {
+      this.syncCpu(cpu, now);
+      cpu.runQueue.enqueueFront(cur);
+      cpu.current = null;
+      this.dispatch(cpu, t);
+    } else {
+      cpu.runQueue.enqueue(t);
+    }
+  }
+
+  /**
+   * The current thread of `cpu` has blocked (its state is already set): run `next`
+   * if it was woken by this operation and may run here now (direct switch, as L4's
+   * IPC path does), otherwise the highest-priority ready thread.
+   */
+  blockAndSwitch(cpu: Cpu, next: Thread | null): void {
+    cpu.current = null;
+    if (next !== null) {
+      next.state = ThreadState.READY;
+      if (next.cpu === cpu.index && cpu.runQueue.highestPriority() <= next.prio) {
+        this.dispatch(cpu, next);
+        return;
+      }
+      this.makeReady(next, cpu.time);
+      if (cpu.current !== null) return;
+    }
+    this.dispatch(cpu, cpu.runQueue.dequeueHighest() as Thread | null);
+  }
+
+  /** Removes `t` from wherever the scheduler holds it (CPU or run queue). */
+  private descheduled(t: Thread): void {
+    const cpu = this.cpus[t.cpu]!;
+    if (cpu.current === t) {
+      cpu.current = null;
+      this.dispatch(cpu, cpu.runQueue.dequeueHighest() as Thread | null);
+    } else if (t.queued) {
+      cpu.runQueue.remove(t);
+    }
+  }
+
+  /** Changes priority, CPU and quantum of `t`, keeping the scheduler's invariants. */
+  setSchedParams(t: Thread, prio: number, cpuIndex: number, quantum: number): void {
+    if (quantum > 0) t.quantum = quantum;
+    const wasReady = t.state === ThreadState.READY;
+    const now = this.now();
+    if (wasReady) this.descheduled(t);
+    t.prio = prio;
+    t.cpu = cpuIndex;
+    if (wasReady) this.makeReady(t, now);
+  }
+
+  /** The current thread used up its slice: round robin among its equals. */
+  private sliceExpired(cpu: Cpu, t: Thread): void {
+    t.sliceLeft = t.quantum;
+    if (cpu.runQueue.highestPriority() >= t.prio) {
+      cpu.runQueue.enqueue(t);
+      cpu.current = null;
+      this.dispatch(cpu, cpu.runQueue.dequeueHighest() as Thread | null);
+    }
+  }
+
+  /** Thread yields its CPU to equals (Thread.switch without a ready target). */
+  yieldCpu(cpu: Cpu, t: Thread): void {
+    if (cpu.runQueue.highestPriority() >= t.prio) {
+      cpu.runQueue.enqueue(t);
+      cpu.current = null;
+      this.dispatch(cpu, cpu.runQueue.dequeueHighest() as Thread | null);
+    }
+  }
+
+  /** Arms a timeout for blocked thread `t`. */
+  armTimeout(t: Thread, at: number): void {
+    this.timers.arm(t, at);
+    this.horizonDirty = true;
+  }
+
+  // ===================================================================================
+  // The run loop.
+
+  /**
+   * Runs the system until no thread can ever run again, or a limit is reached, and
+   * reports why it stopped. May be called again to continue.
+   */
+  run(limits: RunLimits = {}): RunResult {
+    const maxTime = limits.maxTime ?? Number.POSITIVE_INFINITY;
+    const maxSteps = limits.maxSteps ?? Number.POSITIVE_INFINITY;
+    const cpus = this.cpus;
+    const order = this.cpuOrder;
+    for (;;) {
+      let best: Cpu | null = null;
+      let bestTime = Number.POSITIVE_INFINITY;
+      let horizon = Number.POSITIVE_INFINITY;
+      for (let k = 0; k < order.length; k++) {
+        const c = cpus[order[k]!]!;
+        const t = c.nextEventTime();
+        if (t < bestTime) {
+          if (bestTime < horizon) horizon = bestTime;
+          best = c;
+          bestTime = t;
+        } else if (t < horizon) horizon = t;
+      }
+      const timerTime = this.timers.nextTime();
+      if (timerTime <= bestTime && timerTime !== Number.POSITIVE_INFINITY) {
+        if (timerTime > maxTime) return this.stop('time-limit');
+        this.fireTimeout(this.timers.pop()!, timerTime);
+        continue;
+      }
+      if (best === null) return this.stop(this.quiescentReason());
+      if (bestTime > maxTime) return this.stop('time-limit');
+      if (this.steps >= maxSteps) return this.stop('step-limit');
+      if (timerTime < horizon) horizon = timerTime;
+      this.horizonDirty = false;
+      this.runningCpu = best;
+      this.runCpu(best, horizon, maxSteps, maxTime);
+      this.runningCpu = null;
+    }
+  }
+
+  /** Runs `cpu` until its next event would reach `horizon` or something changed. */
+  private runCpu(cpu: Cpu, horizon: number, maxSteps: number, maxTime: number): void {
+    for (;;) {
+      const t = cpu.current;
+      if (t === null) return;
+      if (t.computeLeft > 0) this.advanceCompute(cpu, t);
+      else {
+        if (this.steps >= maxSteps) return;
+        this.steps++;
+        this.resume(cpu, t);
+      }
+      if (this.horizonDirty || cpu.time > maxTime || cpu.nextEventTime() >= horizon) return;
+    }
+  }
+
+  /** Runs one piece of `t`'s user code, up to its next kernel entry, and handles it. */
+  private resume(cpu: Cpu, t: Thread): void {
+    if (t.restartPending && !this.loadBody(t)) {
+      this.raiseException(cpu, t, { kind: 'invalid-ip', ip: t.ip });
+      return;
+    }
+    if (t.triggerPending) {
+      t.triggerPending = false;
+      this.raiseException(cpu, t, { kind: 'triggered' });
+      return;
+    }
+    let r: IteratorResult<unknown, unknown>;
+    try {
+      r = t.body!.next(t.resumeValue);
+    } catch (error) {
+      this.raiseException(cpu, t, { kind: 'thrown', error });
+      return;
+    }
+    if (r.done === true) {
+      this.exitThread(t, 'exited');
+      return;
+    }
+    const v = r.value;
+    if (v === SYSCALL) invokeCapability(this, cpu, t);
+    else if (v === COMPUTE) this.beginCompute(cpu, t);
+    else {
+      this.raiseException(cpu, t, { kind: 'bad-syscall', value: v });
+      return;
+    }
+    if (cpu.current === t && t.sliceLeft <= 0) this.sliceExpired(cpu, t);
+  }
+
+  private beginCompute(cpu: Cpu, t: Thread): void {
+    const n = t.regs.arg;
+    if (typeof n !== 'number' || !Number.isFinite(n) || n < 0) {
+      this.raiseException(cpu, t, { kind: 'bad-syscall', value: `compute(${String(n)})` });
+      return;
+    }
+    t.computeLeft = Math.ceil(n);
+    t.resumeValue = 0;
+  }
+
+  private advanceCompute(cpu: Cpu, t: Thread): void {
+    const d = Math.min(t.computeLeft, Math.max(t.sliceLeft, 1));
+    cpu.time += d;
+    t.cyclesUsed += d;
+    t.computeLeft -= d;
+    t.sliceLeft -= d;
+    if (t.sliceLeft <= 0) this.sliceExpired(cpu, t);
+  }
+
+  private fireTimeout(t: Thread, at: number): void {
+    const phaseRecv = t.state !== ThreadState.SEND_WAIT;
+    abortIpc(this, t);
+    if (failIpc(this, t, phaseRecv ? IpcError.RETIMEOUT : IpcError.SETIMEOUT)) this.makeReady(t, at);
+  }
+
+  // ===================================================================================
+  // Exceptions and death.
+
+  /**
+   * `t` raised an exception: encode it as its CPU would, and send it as exception IPC
+   * (a call, label −5) to the thread's exception handler. Without a usable handler,
+   * the thread is stopped and reported.
+   */
+  raiseException(cpu: Cpu, t: Thread, cause: ExceptionCause): void {
+    this.charge_(cpu, t, this.cExc);
+    t.body = null;
+    t.restartPending = false;
+    t.computeLeft = 0;
+    const description = describeException(cause);
+    t.lastException = description;
+    const words = this.platform.writeExceptionFrame(cause, t, t.utcb);
+    const handlerCap =
+      t.excHandlerCap > 0 ? t.task?.caps.lookup(Math.floor(t.excHandlerCap / 4096)) : undefined;
+    const handler = handlerCap?.payload;
+    let target: Thread | null = null;
+    let label = 0;
+    let gate: IpcGate | null = null;
+    if (handler instanceof IpcGate && handler.thread) {
+      target = handler.thread;
+      gate = handler;
+      label = handler.label | (handlerCap!.rights & 3);
+    } else if (handler instanceof Thread) {
+      target = handler;
+    }
+    const handled = target?.alive === true && target.state !== ThreadState.DEAD && target !== t;
+    if (this.events.active & EventBit.exception) {
+      this.events.emit('exception', { thread: t, time: cpu.time, description, handled });
+    }
+    if (dbg.exc.enabled) dbg.exc('%s: %s (%s)', t.name, description, handled ? 'to handler' : 'unhandled');
+    if (!handled) {
+      this.exitThread(t, 'exception');
+      return;
+    }
+    t.inException = true;
+    sendMessage(
+      this,
+      cpu,
+      t,
+      target!,
+      gate,
+      label,
+      msgtag(Proto.EXCEPTION, words),
+      true,
+      false,
+      TIMEOUT_NEVER,
+      TIMEOUT_NEVER,
+    );
+  }
+
+  /**
+   * Applies the exception handler's reply to `t` (result `tag`, words in `t.utcb`):
+   * label 0 resumes the thread at the (possibly updated) IP; anything else, or an
+   * IPC error, leaves it dead. Returns whether the thread is to run again.
+   */
+  completeException(t: Thread, tag: number): boolean {
+    t.inException = false;
+    if (tagHasError(tag) || tagLabel(tag) !== 0) {
+      this.exitThread(t, 'exception');
+      return false;
+    }
+    this.platform.readExceptionReply(tagWords(tag), t.utcb, t);
+    t.restartPending = true;
+    return true;
+  }
+
+  /** Stops `t` for good (until an ex_regs restarts it): it exited, died or was killed. */
+  exitThread(t: Thread, reason: DeathReason): void {
+    abortIpc(this, t);
+    this.releasePartners(t);
+    this.descheduled(t);
+    t.state = ThreadState.DEAD;
+    t.deathReason = reason;
+    t.body = null;
+    t.computeLeft = 0;
+    t.inException = false;
+    if (this.events.active & EventBit.thread) {
+      this.events.emit('thread', {
+        type: reason === 'exited' ? 'exit' : 'dead',
+        thread: t,
+        time: this.now(),
+        detail: reason === 'exception' ? (t.lastException ?? reason) : reason,
+      });
+    }
+  }
+
+  /** Fails every IPC that depends on `t` being alive: its senders and its callers. */
+  private releasePartners(t: Thread): void {
+    for (let s = t.sendersHead; s; s = t.sendersHead) {
+      if (s instanceof Thread) {
+        abortIpc(this, s);
+        if (failIpc(this, s, IpcError.ENOT_EXISTENT)) this.makeReady(s, this.now());
+      } else {
+        dequeueSender(t, s);
+      }
+    }
+    for (let c = t.replyWaitersHead; c; c = t.replyWaitersHead) {
+      abortIpc(this, c);
+      if (failIpc(this, c, IpcError.RENOT_EXISTENT)) this.makeReady(c, this.now());
+    }
+    const r = t.replyTo;
+    t.replyTo = null;
+    if (r instanceof Irq) r.masked = false;
+  }
+
+  // ===================================================================================
+  // Destruction.
+
+  /** Destroys every object that has lost its last capability, until none is left. */
+  reap(): void {
+    for (let obj = this.reapQueue.pop(); obj; obj = this.reapQueue.pop()) {
+      if (obj.alive) this.destroy(obj);
+    }
+  }
+
+  private destroy(obj: KObject): void {
+    obj.alive = false;
+    this.objects.delete(obj);
+    this.bootRoots.delete(obj);
+    if (dbg.obj.enabled) dbg.obj('destroy %s #%d %s', obj.kind, obj.id, obj.name);
+    switch (obj.kind) {
+      case ObjectKind.THREAD: {
+        const t = obj as Thread;
+        if (t.state !== ThreadState.DEAD) this.exitThread(t, 'deleted');
+        else this.releasePartners(t);
+        t.task?.threads.delete(t);
+        this.threads.delete(t);
+        this.utcbs.release(t.utcb);
+        t.port = null;
+        break;
+      }
+      case ObjectKind.TASK: {
+        const task = obj as Task;
+        for (const t of [...task.threads]) if (t.state !== ThreadState.DEAD) this.exitThread(t, 'deleted');
+        for (const [, cap] of [...task.caps.entries()]) if (cap.space === task.caps) removeSubtree(cap);
+        break;
+      }
+      case ObjectKind.GATE: {
+        const g = obj as IpcGate;
+        abortSendersVia(this, g);
+        g.thread = null;
+        break;
+      }
+      case ObjectKind.IRQ: {
+        const irq = obj as Irq;
+        if (irq.qOwner) dequeueSender(irq.qOwner, irq);
+        irq.target = null;
+        break;
+      }
+      default:
+        break;
+    }
+    // A factory that still pays for live objects keeps its charge on its parent until
+    // they are gone; otherwise deleting sub-factories would mint kernel memory.
+    const f = obj.factory;
+    if (f && !(obj instanceof Factory && obj.used > 0)) this.releaseKmem(f, obj.kmem);
+  }
+
+  /** Returns `bytes` to `f`; a destroyed factory with nothing outstanding frees its own charge. */
+  private releaseKmem(f: Factory, bytes: number): void {
+    f.release(bytes);
+    if (!f.alive && f.used === 0 && f.factory) this.releaseKmem(f.factory, f.kmem);
+  }
+
+  // ===================================================================================
+  // Reporting.
+
+  private quiescentReason(): StopReason {
+    let open = false;
+    for (const t of this.threads) {
+      if (t.state === ThreadState.SEND_WAIT || t.state === ThreadState.REPLY_WAIT) return 'deadlock';
+      if (t.state === ThreadState.RECV_WAIT) {
+        if (t.partner || t.partnerIrq) return 'deadlock';
+        open = true;
+      }
+    }
+    return open ? 'idle' : 'exited';
+  }
+
+  private stop(reason: StopReason): RunResult {
+    const blocked: BlockedThread[] = [];
+    const dead: DeadThread[] = [];
+    for (const t of this.threads) {
+      if (t.state === ThreadState.DEAD && t.deathReason !== 'exited') {
+        dead.push({ thread: t.name, reason: t.deathReason ?? 'killed', exception: t.lastException });
+      } else if (
+        t.state === ThreadState.SEND_WAIT ||
+        t.state === ThreadState.RECV_WAIT ||
+        t.state === ThreadState.REPLY_WAIT
+      ) {
+        blocked.push({ thread: t.name, state: t.state, waitingFor: describeWait(t) });
+      }
+    }
+    const time = this.now();
+    const head =
+      reason === 'deadlock'
+        ? `deadlock: ${blocked.map((b) => `"${b.thread}" waits for ${b.waitingFor}`).join('; ')}`
+        : reason === 'idle'
+          ? `idle: ${blocked.length} thread(s) wait for requests that no one can send`
+          : reason === 'exited'
+            ? 'all threads have finished'
+            : `${reason} reached`;
+    const tail = dead.length
+      ? `; stopped by exceptions: ${dead.map((d) => `"${d.thread}" (${d.exception})`).join(', ')}`
+      : '';
+    return {
+      reason,
+      time,
+      steps: this.steps,
+      ipcCount: this.ipcCount,
+      threads: this.threads.size,
+      blocked,
+      dead,
+      message: `${head} at ${time} cycles after ${this.ipcCount} IPCs${tail}`,
+    };
+  }
+
+  /** Writes a Log object's output to the sink. */
+  emitLog(e: LogEvent): void {
+    this.logSink(e);
+    if (this.events.active & EventBit.log) this.events.emit('log', e);
+    if (dbg.log.enabled) dbg.log('[%s] %s', e.tag, e.text);
+  }
+}

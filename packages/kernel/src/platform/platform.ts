@@ -1,0 +1,108 @@
+import type { UtcbLayout } from '../abi/utcb';
+
+/**
+ * Cycles the kernel charges for its own work. A back end calibrates these so that a
+ * null IPC call + reply lands near the published figures for its architecture
+ * (reference facts, "Published IPC figures").
+ */
+export interface CostModel {
+  /** Entering and leaving the kernel once (syscall + sysret / svc + eret). */
+  readonly kernelEntry: number;
+  /** The fixed part of one IPC rendezvous (lookup, checks, state changes). */
+  readonly ipc: number;
+  /** Each untyped message word copied. */
+  readonly perWord: number;
+  /** Each typed item (flexpage) transferred. */
+  readonly perItem: number;
+  /** Switching between threads. */
+  readonly threadSwitch: number;
+  /** Switching between address spaces, on top of {@link CostModel.threadSwitch}. */
+  readonly spaceSwitch: number;
+  /** Decoding and performing one kernel-object operation. */
+  readonly kernelObjectOp: number;
+  /** Raising an exception and building its IPC. */
+  readonly exception: number;
+}
+
+/** Which architectural registers play which role. Names are the architecture's own. */
+export interface RegisterLayout {
+  /** Every register of the user-visible register file, in the back end's order. */
+  readonly names: readonly string[];
+  readonly ip: string;
+  readonly sp: string;
+  readonly flags: string;
+  /** The invoke syscall's register ABI (for traces, debuggers and the cost model). */
+  readonly syscall: {
+    /** Capability index | invoke flags. */
+    readonly capAndFlags: string;
+    /** Message tag in, result tag out. */
+    readonly tag: string;
+    /** Send/receive timeouts word. */
+    readonly timeouts: string;
+    /** Received gate label out. */
+    readonly label: string;
+  };
+}
+
+/** What made a thread raise an exception. */
+export type ExceptionCause =
+  /** The thread's generator threw. */
+  | { readonly kind: 'thrown'; readonly error: unknown }
+  /** The thread yielded something that is not a system-call token. */
+  | { readonly kind: 'bad-syscall'; readonly value: unknown }
+  /** An ex_regs with the trigger-exception flag. */
+  | { readonly kind: 'triggered' }
+  /** The thread's IP is not the address of any registered entry point. */
+  | { readonly kind: 'invalid-ip'; readonly ip: number };
+
+/** The architectural state that an exception frame reports and a handler may change. */
+export interface ExceptionState {
+  ip: number;
+  sp: number;
+  flags: number;
+}
+
+/** Writes message words of an exception IPC; the kernel provides it. */
+export interface WordSink {
+  setWord(index: number, value: number): void;
+}
+
+/** Reads message words of an exception reply; the kernel provides it. */
+export interface WordSource {
+  word(index: number): number;
+}
+
+/**
+ * A hardware back end, as brief §5 describes it. The kernel reaches the machine only
+ * through this interface; it never knows which architecture it runs on.
+ * `docs/platforms.md` documents every member.
+ */
+export interface Platform {
+  /** Short name of the machine, e.g. `"x86_64-pc"`. */
+  readonly name: string;
+  /** Architecture name, e.g. `"x86_64"` or `"aarch64"`. */
+  readonly arch: string;
+  /** Machine word width in bits. Both Pecan back ends are 64-bit. */
+  readonly wordBits: 64;
+  /** Where MRs, BRs and TCRs sit inside a UTCB. */
+  readonly utcbLayout: UtcbLayout;
+  /** CPU clock in Hz: converts virtual cycles to time for timeouts and traces. */
+  readonly cpuHz: number;
+  /** Default round-robin time slice in cycles. */
+  readonly defaultTimeSlice: number;
+  /** Cycles charged for kernel work. */
+  readonly cost: CostModel;
+  /** Register names and roles. */
+  readonly registers: RegisterLayout;
+  /**
+   * Encodes an exception the way this CPU reports it (trap number / syndrome, error
+   * code, registers) into message words, and returns how many words it wrote. The
+   * layout is the architecture's documented exception-IPC layout.
+   */
+  writeExceptionFrame(cause: ExceptionCause, state: ExceptionState, out: WordSink): number;
+  /**
+   * Applies a handler's reply of `words` words to the thread's state (the handler may
+   * change IP, SP and flags). Fewer words than a full frame leave the state as it was.
+   */
+  readExceptionReply(words: number, reply: WordSource, state: ExceptionState): void;
+}

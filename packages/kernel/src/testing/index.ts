@@ -1,0 +1,13 @@
+/**
+ * Test support for Pecan kernels and user-level servers: a minimal platform, and the
+ * kernel invariant checker that the property tests run after every step.
+ */
+
+export { checkInvariants } from './invariants';
+export {
+  createTestPlatform,
+  TEST_COSTS,
+  TestExceptionMr,
+  type TestPlatformOptions,
+  TestTrap,
+} from './test-platform';

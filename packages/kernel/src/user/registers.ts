@@ -1,0 +1,51 @@
+import type { Utcb } from '../abi/utcb';
+
+/**
+ * The registers a user thread loads before entering the kernel, and finds results in
+ * afterwards: the invoke syscall ABI of brief §2. A back end names them after its
+ * architecture's registers (see `Platform.registers.syscall`).
+ */
+export class SyscallRegisters {
+  /** Capability index | invoke flags. */
+  cap = 0;
+  /** Message tag in; result tag out. */
+  tag = 0;
+  /** Send/receive timeouts word. */
+  timeouts = 0;
+  /** Out: label of the gate an open wait received through. */
+  label = 0;
+  /** Argument of the compute pseudo-instruction. */
+  arg = 0;
+}
+
+/**
+ * Everything a user thread can touch of its CPU: its registers and its UTCB, plus
+ * the memory its task shares between threads. It is the only thing the kernel hands
+ * to user code.
+ */
+export interface ThreadPort {
+  readonly regs: SyscallRegisters;
+  readonly utcb: Utcb;
+  /** The task's own memory, shared by its threads (the libl4 runtime keeps state here). */
+  readonly taskMemory: Record<string, unknown>;
+  /** Capability index of this thread in its task. */
+  readonly self: number;
+  /**
+   * The code address of an entry point: the stand-in for the address a linker would
+   * have given a function, for ex_regs and exception frames.
+   */
+  readonly addressOf: (entry: EntryPoint) => number;
+}
+
+/** The token a thread yields to enter the kernel with the invoke syscall. */
+export const SYSCALL: unique symbol = Symbol('pecan.syscall');
+/** The token a thread yields to run `regs.arg` cycles of modelled user work. */
+export const COMPUTE: unique symbol = Symbol('pecan.compute');
+/** What a user thread may yield. */
+export type KernelEntry = typeof SYSCALL | typeof COMPUTE;
+
+/**
+ * An entry point: what a code address in the CodeRegistry stands for. The kernel calls
+ * it with the thread's port and the thread's stack pointer (the start argument).
+ */
+export type EntryPoint = (port: ThreadPort, arg: number) => Generator<KernelEntry, unknown, number>;
