@@ -6,10 +6,10 @@ import type { EntryPoint, KernelEntry } from './registers';
  * each syscall's result tag back. Annotating helpers with this type makes
  * `const tag = yield env.call(…)` a `number`.
  */
-export type UserCode<R = unknown> = Generator<KernelEntry, R, number>;
+export type UserCode<R = void> = Generator<KernelEntry, R, number>;
 
 /** A thread's main function. */
-export type Main = (env: ThreadEnv) => UserCode;
+export type Main = (env: ThreadEnv) => UserCode<unknown>;
 
 /** A program: a main function with an entry point the kernel can start threads at. */
 export interface Program {
