@@ -731,6 +731,8 @@ export class Kernel {
   }
 
   private fireTimeout(t: Thread, at: number): void {
+    // The interrupt arrives at `at` on the thread's CPU; an idle CPU wakes up then.
+    this.syncCpu(this.cpus[t.cpu]!, at);
     const phaseRecv = t.state !== ThreadState.SEND_WAIT;
     abortIpc(this, t);
     if (failIpc(this, t, phaseRecv ? IpcError.RETIMEOUT : IpcError.SETIMEOUT)) this.makeReady(t, at);

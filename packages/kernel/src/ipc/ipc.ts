@@ -47,7 +47,9 @@ export function deliverResult(k: Kernel, t: Thread, tag: number): boolean {
  */
 export function failIpc(k: Kernel, t: Thread, code: number): boolean {
   t.utcb.error = code;
-  if (k.events.active & EventBit['ipc-error']) k.events.emit('ipc-error', { thread: t, code, time: k.now() });
+  if (k.events.active & EventBit['ipc-error']) {
+    k.events.emit('ipc-error', { thread: t, code, time: k.cpus[t.cpu]!.time });
+  }
   if (k.debug.ipc) dbg.ipc('%s: IPC error 0x%s', t.name, code.toString(16));
   return deliverResult(k, t, MSGTAG_FLAG_ERROR);
 }
