@@ -115,6 +115,11 @@ export interface ThreadOptions {
   readonly quantum?: number;
   /** Do not start it: leave it inactive until an ex_regs sets its IP. */
   readonly inactive?: boolean;
+  /**
+   * Slot of the task's capability table for the thread's own capability. Default:
+   * slot 3 for the task's first thread; later threads get none unless asked.
+   */
+  readonly slot?: number;
 }
 
 /** Options for {@link Kernel.createTask}. */
@@ -359,7 +364,7 @@ export class Kernel {
   /**
    * Creates a thread in `task` that runs `entry` (a {@link Program} or entry point),
    * paid by the task's factory, and starts it unless `inactive` is set. Its capability
-   * goes to slot 3 if that is free, otherwise to the lowest free slot from 16.
+   * goes to `options.slot`, or to slot 3 if that is still free.
    */
   createThread(
     task: Task,
@@ -387,13 +392,13 @@ export class Kernel {
       t.quantum = options.quantum;
       t.sliceLeft = options.quantum;
     }
-    const slot = task.caps.lookup(FixedSlot.THREAD) ? task.caps.findFree(FIRST_FREE_SLOT) : FixedSlot.THREAD;
-    this.mapCap(task, slot, t, CapRights.ALL);
+    const slot = options.slot ?? (task.caps.lookup(FixedSlot.THREAD) ? 0 : FixedSlot.THREAD);
+    if (slot !== 0) this.mapCap(task, slot, t, CapRights.ALL);
     t.prio = prio;
     t.cpu = cpu;
     t.excHandlerCap = options.exceptionHandler ?? 0;
     t.pagerCap = options.pager ?? 0;
-    this.bindThread(t, task, capIndex(slot));
+    this.bindThread(t, task, slot === 0 ? 0 : capIndex(slot));
     t.ip = this.code.addressOf(typeof entry === 'function' ? entry : entry.entry);
     t.sp = options.arg ?? 0;
     if (!options.inactive) this.startThread(t, this.now());
