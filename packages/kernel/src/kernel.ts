@@ -1,4 +1,4 @@
-import { CapRights, capIndex, FIRST_FREE_SLOT, FixedSlot } from './abi/caps';
+import { CapRights, capIndex, FixedSlot } from './abi/caps';
 import { IpcError } from './abi/errors';
 import { msgtag, tagHasError, tagLabel, tagWords } from './abi/msgtag';
 import { Proto } from './abi/protocols';

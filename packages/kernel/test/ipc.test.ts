@@ -108,7 +108,7 @@ describe('IPC call and reply (sel4test IPC group)', () => {
     });
     connect(k, ct, server, 0x10);
     spawn(k, ct, function* (env: ThreadEnv): UserCode {
-      values.forEach((v, i) => env.utcb.setWord64(i, v));
+      for (const [i, v] of values.entries()) env.utcb.setWord64(i, v);
       yield env.call(CAP0, msgtag(0, values.length));
     });
     k.run();
@@ -216,7 +216,9 @@ describe('IPC call and reply (sel4test IPC group)', () => {
     const r = k.run();
     expect(r.reason).toBe('idle');
     expect(r.ipcCount).toBe(20);
-    expect(r.blocked).toEqual([{ thread: 's.thread0', state: 'recv-wait', waitingFor: 'a message from any sender' }]);
+    expect(r.blocked).toEqual([
+      { thread: 's.thread0', state: 'recv-wait', waitingFor: 'a message from any sender' },
+    ]);
   });
 
   it('reports a reply-phase error precisely when the reply carries too many words', () => {
