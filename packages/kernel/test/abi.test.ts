@@ -42,7 +42,9 @@ describe('message tag (Fiasco l4_msgtag_t layout)', () => {
         fc.constantFrom(0, 0x1000, 0x2000, 0x4000, 0x8000, 0xf000),
         (label, words, items, flags) => {
           const t = msgtag(label, words, items, flags);
-          return tagLabel(t) === label && tagWords(t) === words && tagItems(t) === items && tagFlags(t) === flags;
+          return (
+            tagLabel(t) === label && tagWords(t) === words && tagItems(t) === items && tagFlags(t) === flags
+          );
         },
       ),
     );
@@ -75,7 +77,9 @@ describe('timeouts (m·2^e µs, X.2 / Fiasco l4_timeout_s)', () => {
   it('is exact for m < 1024 and never shorter than asked', () => {
     expect(timeoutMicroseconds(timeoutUs(1000))).toBe(1000);
     expect(timeoutMicroseconds(timeoutUs(4096))).toBe(4096);
-    fc.assert(fc.property(fc.integer({ min: 1, max: 2 ** 40 }), (us) => timeoutMicroseconds(timeoutUs(us)) >= us));
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 2 ** 40 }), (us) => timeoutMicroseconds(timeoutUs(us)) >= us),
+    );
   });
 
   it('puts the send timeout in the high half and the receive timeout in the low half', () => {

@@ -86,9 +86,14 @@ describe('IPC timeouts', () => {
     const log = errorLog(k);
     const idle = idleTimes(k, 0);
     connect(k, t, spawn(k, t, busy, { name: 'busy', cpu: 1 }), 0x10);
-    spawn(k, t, function* (env: ThreadEnv): UserCode {
-      yield env.send(CAP0, 0, timeouts(timeoutUs(3 * 2 ** 4), TIMEOUT_NEVER));
-    }, { name: 'tx' });
+    spawn(
+      k,
+      t,
+      function* (env: ThreadEnv): UserCode {
+        yield env.send(CAP0, 0, timeouts(timeoutUs(3 * 2 ** 4), TIMEOUT_NEVER));
+      },
+      { name: 'tx' },
+    );
     expect(k.run().reason).toBe('exited');
     expect(log.map((e) => [e.thread.name, e.code])).toEqual([['tx', IpcError.SETIMEOUT]]);
     expect(log[0]!.time - idle[0]!).toBe(48_000);
@@ -166,21 +171,36 @@ describe('cancel, abort, cut, map failed, reply, capability and rights errors', 
     const t = k.createTask('t');
     connect(k, t, spawn(k, t, busy, { cpu: 1 }), 0x10);
     const codes: Record<string, number> = {};
-    const waiter = spawn(k, t, function* (env: ThreadEnv): UserCode {
-      yield env.wait();
-      codes.receive = env.utcb.error;
-    }, { name: 'waiter' });
-    const sender = spawn(k, t, function* (env: ThreadEnv): UserCode {
-      yield env.send(CAP0, 0);
-      codes.send = env.utcb.error;
-    }, { name: 'sender' });
+    const waiter = spawn(
+      k,
+      t,
+      function* (env: ThreadEnv): UserCode {
+        yield env.wait();
+        codes.receive = env.utcb.error;
+      },
+      { name: 'waiter' },
+    );
+    const sender = spawn(
+      k,
+      t,
+      function* (env: ThreadEnv): UserCode {
+        yield env.send(CAP0, 0);
+        codes.send = env.utcb.error;
+      },
+      { name: 'sender' },
+    );
     k.mapCap(t, 30, waiter, CapRights.ALL);
     k.mapCap(t, 31, sender, CapRights.ALL);
-    spawn(k, t, function* (env: ThreadEnv): UserCode {
-      yield env.compute(1000);
-      expect(yield* env.thread(30 * 4096).cancel()).toBe(0);
-      expect(yield* env.thread(31 * 4096).cancel()).toBe(0);
-    }, { name: 'canceller', priority: 0 });
+    spawn(
+      k,
+      t,
+      function* (env: ThreadEnv): UserCode {
+        yield env.compute(1000);
+        expect(yield* env.thread(30 * 4096).cancel()).toBe(0);
+        expect(yield* env.thread(31 * 4096).cancel()).toBe(0);
+      },
+      { name: 'canceller', priority: 0 },
+    );
     k.run();
     expect(codes).toEqual({ receive: IpcError.RECANCELED, send: IpcError.SECANCELED });
   });

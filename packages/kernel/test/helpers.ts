@@ -2,7 +2,7 @@ import {
   CapRights,
   capIndex,
   FIRST_FREE_SLOT,
-  IpcGate,
+  type IpcGate,
   Kernel,
   type KernelOptions,
   type Main,
@@ -30,7 +30,14 @@ export function spawn(k: Kernel, task: Task, main: Main | Program, options: Thre
 }
 
 /** Creates a gate bound to `server` and maps it into `client` at slot `16 + n` with `rights`. */
-export function connect(k: Kernel, client: Task, server: Thread, label: number, n = 0, rights: number = CapRights.RW): IpcGate {
+export function connect(
+  k: Kernel,
+  client: Task,
+  server: Thread,
+  label: number,
+  n = 0,
+  rights: number = CapRights.RW,
+): IpcGate {
   const g = k.createGate(server, label, `gate${label}`);
   k.mapCap(client, FIRST_FREE_SLOT + n, g, rights);
   return g;

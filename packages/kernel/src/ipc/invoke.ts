@@ -19,9 +19,10 @@ import { ObjectKind } from '../objects/kobject';
 import { invokeLog } from '../objects/log-ops';
 import { invokeScheduler } from '../objects/scheduler-ops';
 import { invokeTask } from '../objects/task-ops';
-import { Thread } from '../objects/thread';
+import { Thread, ThreadState } from '../objects/thread';
 import { invokeThread } from '../objects/thread-ops';
 import type { Cpu } from '../sched/cpu';
+import { fastCall, fastReplyWait } from './fastpath';
 import { deliverResult, failIpc, receivePhase, replyAndReceive, sendMessage } from './ipc';
 
 /** Largest capability register value that can name a slot (slot < 2^16). */
@@ -31,9 +32,6 @@ const TAG_LIMIT = MSGTAG_LABEL_LIMIT * 0x10000;
 
 /** Handles the invoke syscall of `t`, the current thread of `cpu`. */
 export function invokeCapability(k: Kernel, cpu: Cpu, t: Thread): void {
-  cpu.time += k.cEntry;
-  t.cyclesUsed += k.cEntry;
-  t.sliceLeft -= k.cEntry;
   const regs = t.regs;
   const capw = regs.cap;
   const tag = regs.tag;
@@ -42,15 +40,22 @@ export function invokeCapability(k: Kernel, cpu: Cpu, t: Thread): void {
   if (
     capw >>> 0 !== capw ||
     capw >= CAP_REGISTER_LIMIT ||
-    !Number.isSafeInteger(tag) ||
-    tag <= -TAG_LIMIT ||
-    tag >= TAG_LIMIT ||
-    timeouts >>> 0 !== timeouts
+    timeouts >>> 0 !== timeouts ||
+    ((tag | 0) !== tag && !(Number.isSafeInteger(tag) && tag > -TAG_LIMIT && tag < TAG_LIMIT))
   ) {
+    chargeEntry(k, cpu, t);
     failIpc(k, t, IpcError.EINVALCAP);
     return;
   }
   const flags = capw & 0xf;
+  if (k.fastpath) {
+    if (flags === Invoke.CALL) {
+      if (fastCall(k, cpu, t, capw, tag, timeouts)) return;
+    } else if (flags === Invoke.REPLY_AND_WAIT) {
+      if (fastReplyWait(k, cpu, t, tag, timeouts)) return;
+    }
+  }
+  chargeEntry(k, cpu, t);
   const sendTimeout = timeouts >>> 16;
   const recvTimeout = timeouts & 0xffff;
   const recv = (flags & Invoke.RECV) !== 0;
@@ -109,11 +114,27 @@ export function invokeCapability(k: Kernel, cpu: Cpu, t: Thread): void {
   t.sliceLeft -= k.cKop;
   const rtag = invokeKernelObject(k, cpu, t, cap, label, tag & 0x3f);
   k.reap();
+  // The operation may have deleted the caller (its own thread or task): it has
+  // nothing to return to, and it must not block or be switched away from again.
+  if (t.state === ThreadState.DEAD) return;
   if (open && recv) {
-    if (!receivePhase(k, cpu, t, null, null, recvTimeout)) k.blockAndSwitch(cpu, null);
+    // It may also have preempted the caller or moved it to another CPU (it woke a
+    // higher-priority thread, or ran the caller elsewhere): a caller that blocks is
+    // taken off wherever it is scheduled now, not off this CPU.
+    if (!receivePhase(k, cpu, t, null, null, recvTimeout)) {
+      if (cpu.current === t) k.blockAndSwitch(cpu, null);
+      else k.descheduled(t);
+    }
     return;
   }
   deliverResult(k, t, rtag);
+}
+
+/** Charges the kernel entry (the fastpath folds it into one charge of its own). */
+function chargeEntry(k: Kernel, cpu: Cpu, t: Thread): void {
+  cpu.time += k.cEntry;
+  t.cyclesUsed += k.cEntry;
+  t.sliceLeft -= k.cEntry;
 }
 
 /** Routes a kernel-object invocation by object kind and protocol label. */

@@ -105,8 +105,10 @@ function decodeExRegs(caller: Thread, cap: Cap, target: Thread, words: number): 
   if (!Number.isSafeInteger(flags) || flags < 0 || (flags & ~EX_REGS_FLAGS) !== 0) return -Errno.EINVAL;
   if (ip !== EX_REGS_KEEP && !inRange(ip, 0, Number.MAX_SAFE_INTEGER)) return -Errno.EINVAL;
   if (sp !== EX_REGS_KEEP && !Number.isSafeInteger(sp)) return -Errno.EINVAL;
-  // Setting an IP only means something for a thread that has an address space.
-  if (ip !== EX_REGS_KEEP && target.task === null) return -Errno.EINVAL;
+  // Setting an IP only means something for a thread that has an address space. A
+  // thread that had stopped before its task was deleted is still bound to the dead
+  // task; started, it would run there and receive capabilities nobody can reach.
+  if (ip !== EX_REGS_KEEP && (target.task === null || !target.task.alive)) return -Errno.EINVAL;
   if (target.state === ThreadState.DEAD && target.deathReason === 'deleted') return -Errno.EINVAL;
   return { flags, ip, sp };
 }

@@ -73,6 +73,8 @@ export class RunQueue {
 
   /** The highest priority with a queued thread, or -1 when empty. */
   highestPriority(): number {
+    // The IPC path asks this on every switch, and the queue is usually empty then.
+    if (this.length === 0) return -1;
     for (let w = this.bitmap.length - 1; w >= 0; w--) {
       const bits = this.bitmap[w]!;
       if (bits !== 0) return (w << 5) + 31 - Math.clz32(bits);
