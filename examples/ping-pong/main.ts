@@ -1,8 +1,18 @@
 /**
- * `pnpm demo`: boots the ping-pong system and prints its console and a summary.
+ * `pnpm demo [--trace out.json]`: boots the ping-pong system and prints its console
+ * and a summary. With `--trace`, writes a Chrome trace to open in Perfetto.
  */
+import { writeFileSync } from 'node:fs';
+import { exportChromeTrace, TraceRecorder } from '@pecan/kernel';
 import { createTestPlatform } from '@pecan/kernel/testing';
 import { bootPingPong } from './system';
+
+const traceAt = process.argv.indexOf('--trace');
+const tracePath = traceAt >= 0 ? process.argv[traceAt + 1] : undefined;
+if (traceAt >= 0 && !tracePath) {
+  console.error('pnpm demo: --trace needs a file name, e.g. --trace trace.json');
+  process.exit(2);
+}
 
 const platform = createTestPlatform();
 const usPerCycle = 1e6 / platform.cpuHz;
@@ -11,7 +21,12 @@ const kernel = bootPingPong({
   logSink: (e) =>
     console.log(`[${(e.time * usPerCycle).toFixed(3).padStart(9)} µs] ${e.tag.padEnd(7)}| ${e.text}`),
 });
+const recorder = tracePath ? new TraceRecorder(kernel) : null;
 const result = kernel.run();
+if (recorder && tracePath) {
+  writeFileSync(tracePath, exportChromeTrace(recorder.finish()));
+  console.log(`trace written to ${tracePath} (open it at https://ui.perfetto.dev)`);
+}
 const threads = [...kernel.threads].map(
   (t) => `${t.name} (${t.deathReason ?? t.state}, ${t.cyclesUsed} cycles)`,
 );
