@@ -90,7 +90,7 @@ export class TraceRecorder {
       cat: 'thread',
       ph: 'X',
       ts: this.us(o.start),
-      dur: this.us(time) - this.us(o.start),
+      dur: this.us(time - o.start),
       pid: 1,
       tid: cpu,
       args: { thread: o.thread.id, task: o.thread.task?.name ?? '' },
