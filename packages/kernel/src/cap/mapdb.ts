@@ -94,28 +94,41 @@ function unlink<T>(node: MapNode<T>): void {
 }
 
 /**
+ * The node after `n`'s whole subtree in a pre-order walk of `root`'s subtree, or null.
+ */
+function nextAfterSubtree<T>(n: MapNode<T>, root: MapNode<T>): MapNode<T> | null {
+  for (let cur: MapNode<T> | null = n; cur && cur !== root; cur = cur.parent) {
+    if (cur.nextSibling) return cur.nextSibling;
+  }
+  return null;
+}
+
+/**
  * Revokes rights below `node` (X.2 unmap of one mapping).
  *
  * Every descendant loses `rights`; a descendant left with no rights is removed, and
  * its whole subtree with it. When `includeSelf` is set (X.2 flush) the same applies
- * to `node` itself. Returns the number of nodes removed. Removed nodes are detached
- * from their spaces bottom-up, so a space never sees a child outlive its parent.
+ * to `node` itself. Returns the number of nodes removed. The walk is iterative, so a
+ * derivation chain of any depth cannot exhaust the host's stack.
  */
 export function revoke<T>(node: MapNode<T>, rights: number, includeSelf: boolean): number {
   const keep = ~rights & 0xff;
-  let removed = 0;
   if (includeSelf) {
     node.rights &= keep;
     if (node.rights === 0) return removeSubtree(node);
   }
-  // Depth-first over the children, so that each removal takes its subtree along.
-  let child = node.firstChild;
-  while (child) {
-    const next = child.nextSibling;
-    child.rights &= keep;
-    if (child.rights === 0) removed += removeSubtree(child);
-    else removed += revoke(child, rights, false);
-    child = next;
+  let removed = 0;
+  let n = node.firstChild;
+  while (n) {
+    n.rights &= keep;
+    if (n.rights === 0) {
+      // Find the successor first: removal unlinks n and everything below it.
+      const next = nextAfterSubtree(n, node);
+      removed += removeSubtree(n);
+      n = next;
+    } else {
+      n = nextInSubtree(n, node);
+    }
   }
   return removed;
 }
