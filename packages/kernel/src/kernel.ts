@@ -735,7 +735,8 @@ export class Kernel {
 
   private beginCompute(cpu: Cpu, t: Thread): void {
     const n = t.regs.arg;
-    if (typeof n !== 'number' || !Number.isFinite(n) || n < 0) {
+    // Beyond 2^53 subtracting a slice no longer changes the count: the work would never end.
+    if (typeof n !== 'number' || !(n >= 0 && n <= Number.MAX_SAFE_INTEGER)) {
       this.raiseException(cpu, t, { kind: 'bad-syscall', value: `compute(${String(n)})` });
       return;
     }
@@ -785,7 +786,7 @@ export class Kernel {
     if (handler instanceof IpcGate && handler.thread) {
       target = handler.thread;
       gate = handler;
-      label = handler.label | (handlerCap!.rights & 3);
+      label = handler.label + (handlerCap!.rights & 3);
     } else if (handler instanceof Thread) {
       target = handler;
     }
@@ -898,7 +899,12 @@ export class Kernel {
       case ObjectKind.TASK: {
         const task = obj as Task;
         for (const t of [...task.threads]) if (t.state !== ThreadState.DEAD) this.exitThread(t, 'deleted');
-        for (const [, cap] of [...task.caps.entries()]) if (cap.space === task.caps) removeSubtree(cap);
+        // Removing one subtree can take later slots of this table along (a capability
+        // derived into its own task); removing such a node again would count its object's
+        // capability twice and destroy an object that other capabilities still name.
+        for (const [slot, cap] of [...task.caps.entries()]) {
+          if (task.caps.lookup(slot) === cap) removeSubtree(cap);
+        }
         break;
       }
       case ObjectKind.GATE: {

@@ -31,6 +31,14 @@ export function timeoutUs(us: number): number {
   return (e << 10) | m;
 }
 
+/**
+ * True for every encoding of the zero timeout: a zero mantissa with any non-zero
+ * exponent (0 itself is never).
+ */
+export function isZeroTimeout(t: number): boolean {
+  return t !== TIMEOUT_NEVER && (t & MANTISSA_MAX) === 0;
+}
+
 /** The timeouts word for an IPC: send timeout in the high half, receive in the low. */
 export function timeouts(send: number, receive: number): number {
   return ((send & 0xffff) << 16) | (receive & 0xffff);

@@ -78,7 +78,8 @@ export function fastCall(
   if (dst.heapIndex >= 0) k.timers.cancel(dst);
   const words = tag & 0x3f;
   if (words !== 0) dst.utcb.copyWordsFrom(t.utcb, 0, words);
-  dst.regs.label = gate.label | (cap.rights & 3);
+  // Labels go up to 2^53 and have their two low bits clear: add, never OR (32-bit).
+  dst.regs.label = gate.label + (cap.rights & 3);
   dst.regs.tag = tag;
   dst.resumeValue = tag;
   k.ipcCount++;

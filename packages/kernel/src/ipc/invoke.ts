@@ -94,7 +94,7 @@ export function invokeCapability(k: Kernel, cpu: Cpu, t: Thread): void {
       t,
       dst,
       gate,
-      gate.label | (cap.rights & 3),
+      gate.label + (cap.rights & 3),
       tag,
       recv && !open,
       recv && open,

@@ -14,7 +14,7 @@
 import { IpcError } from '../abi/errors';
 import { MSGTAG_FLAG_ERROR, msgtag } from '../abi/msgtag';
 import { Proto } from '../abi/protocols';
-import { TIMEOUT_NEVER, TIMEOUT_ZERO, timeoutMicroseconds } from '../abi/timeout';
+import { isZeroTimeout, TIMEOUT_NEVER, timeoutMicroseconds } from '../abi/timeout';
 import type { Kernel } from '../kernel';
 import type { IpcGate } from '../objects/ipc-gate';
 import type { Irq } from '../objects/irq';
@@ -157,7 +157,7 @@ export function sendMessage(
     dst.state === ThreadState.RECV_WAIT &&
     (dst.partner === null ? dst.partnerIrq === null : dst.partner === s);
   if (!waitingForUs) {
-    if (sendTimeout === TIMEOUT_ZERO) {
+    if (isZeroTimeout(sendTimeout)) {
       failIpc(k, s, IpcError.SETIMEOUT);
       return;
     }
@@ -213,7 +213,7 @@ export function sendMessage(
  * timeout), with `c` failed and still runnable.
  */
 function awaitReply(k: Kernel, cpu: Cpu, c: Thread, server: Thread, recvTimeout: number): boolean {
-  if (recvTimeout === TIMEOUT_ZERO) {
+  if (isZeroTimeout(recvTimeout)) {
     failIpc(k, c, IpcError.RETIMEOUT);
     return false;
   }
@@ -255,7 +255,7 @@ export function receivePhase(
     acceptSender(k, cpu, t, s);
     return true;
   }
-  if (recvTimeout === TIMEOUT_ZERO) {
+  if (isZeroTimeout(recvTimeout)) {
     failIpc(k, t, IpcError.RETIMEOUT);
     return true;
   }
@@ -395,8 +395,14 @@ export function replyAndReceive(
   }
   if (receivePhase(k, cpu, t, null, null, recvTimeout)) {
     if (woken) k.makeReady(woken, cpu.time);
-  } else {
+  } else if (cpu.current === t) {
     k.blockAndSwitch(cpu, woken);
+  } else {
+    // The reply phase woke a thread that preempted `t`: an exception reply that killed
+    // the faulting thread released its partners, or the unmasked Irq went to another
+    // handler. `t` blocks from the run queue instead of from its CPU.
+    k.descheduled(t);
+    if (woken) k.makeReady(woken, cpu.time);
   }
 }
 
