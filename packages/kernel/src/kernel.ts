@@ -8,7 +8,7 @@ import { type Cap, CapSpace } from './cap/cap-space';
 import { createRoot, removeSubtree } from './cap/mapdb';
 import { invokeCapability } from './ipc/invoke';
 import { abortIpc, failIpc, sendMessage } from './ipc/ipc';
-import { dequeueSender } from './ipc/sender-queue';
+import { dequeueSender, enqueueSender } from './ipc/sender-queue';
 import { Factory } from './objects/factory';
 import { abortSendersVia } from './objects/gate-ops';
 import { IpcGate } from './objects/ipc-gate';
@@ -55,7 +55,7 @@ export interface KernelOptions {
 export interface RunLimits {
   /** Stop once virtual time would pass this many cycles. */
   readonly maxTime?: number;
-  /** Stop after this many thread resumptions. */
+  /** Stop after this many thread resumptions in this call. */
   readonly maxSteps?: number;
 }
 
@@ -607,8 +607,12 @@ export class Kernel {
     const wasReady = t.state === ThreadState.READY;
     const now = this.now();
     if (wasReady) this.descheduled(t);
+    // A blocked sender's place in its receiver's queue depends on its priority.
+    const queuedOn = t.state === ThreadState.SEND_WAIT ? t.qOwner : null;
+    if (queuedOn) dequeueSender(queuedOn, t);
     t.prio = prio;
     t.cpu = cpuIndex;
+    if (queuedOn) enqueueSender(queuedOn, t);
     if (wasReady) this.makeReady(t, now);
   }
 
@@ -646,7 +650,8 @@ export class Kernel {
    */
   run(limits: RunLimits = {}): RunResult {
     const maxTime = limits.maxTime ?? Number.POSITIVE_INFINITY;
-    const maxSteps = limits.maxSteps ?? Number.POSITIVE_INFINITY;
+    // maxSteps counts the resumptions of this call, not of the kernel's lifetime.
+    const maxSteps = this.steps + (limits.maxSteps ?? Number.POSITIVE_INFINITY);
     const cpus = this.cpus;
     const order = this.cpuOrder;
     for (;;) {
@@ -865,9 +870,18 @@ export class Kernel {
       abortIpc(this, c);
       if (failIpc(this, c, IpcError.RENOT_EXISTENT)) this.makeReady(c, this.now());
     }
+    this.releaseClosedWaiters(t);
     const r = t.replyTo;
     t.replyTo = null;
     if (r instanceof Irq) r.masked = false;
+  }
+
+  /** Threads in a closed receive from `partner`, which is gone: RENOT_EXISTENT. */
+  private releaseClosedWaiters(partner: Thread | Irq): void {
+    for (let w = partner.closedWaitersHead; w; w = partner.closedWaitersHead) {
+      abortIpc(this, w);
+      if (failIpc(this, w, IpcError.RENOT_EXISTENT)) this.makeReady(w, this.now());
+    }
   }
 
   // ===================================================================================
@@ -917,6 +931,7 @@ export class Kernel {
         const irq = obj as Irq;
         if (irq.qOwner) dequeueSender(irq.qOwner, irq);
         irq.target = null;
+        this.releaseClosedWaiters(irq);
         break;
       }
       default:
@@ -954,7 +969,7 @@ export class Kernel {
     const dead: DeadThread[] = [];
     for (const t of this.threads) {
       if (t.state === ThreadState.DEAD && t.deathReason !== 'exited') {
-        dead.push({ thread: t.name, reason: t.deathReason ?? 'killed', exception: t.lastException });
+        dead.push({ thread: t.name, reason: t.deathReason ?? 'deleted', exception: t.lastException });
       } else if (
         t.state === ThreadState.SEND_WAIT ||
         t.state === ThreadState.RECV_WAIT ||

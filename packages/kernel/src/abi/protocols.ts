@@ -26,26 +26,46 @@ export const Proto = {
   VCPU_CONTEXT: -25,
 } as const;
 
-/** Thread protocol operations (MR0), Fiasco's `L4_THREAD_*_OP`. */
+/**
+ * Thread protocol operations, Fiasco's `L4_THREAD_*_OP`. The operation sits in the
+ * low 16 bits of MR0 ({@link THREAD_OPCODE_MASK}); control and ex_regs put their
+ * flags in the bits above it.
+ */
 export const ThreadOp = { CONTROL: 0, EX_REGS: 1, SWITCH: 2, STATS: 3 } as const;
 
-/** Flags in MR1 of a thread-control message: which fields MR2… carry. */
+/** The bits of MR0 that hold a thread operation; flags are above them. */
+export const THREAD_OPCODE_MASK = 0xffff;
+
+/**
+ * Flags of a thread-control message (MR0, with the operation), Fiasco's
+ * `L4_THREAD_CONTROL_*`: which of the fields MR1 (pager), MR2 (exception handler)
+ * and MR6–7 (the task, as a map item) carry.
+ */
 export const ThreadControl = {
-  SET_PAGER: 0x10000,
-  BIND_TASK: 0x200000,
-  SET_EXC_HANDLER: 0x40000,
+  SET_PAGER: 0x0010000,
+  BIND_TASK: 0x0200000,
+  SET_EXC_HANDLER: 0x1000000,
 } as const;
 
-/** Flags in MR1 of an ex_regs message. */
+/** Message registers of a thread-control message, Fiasco's `L4_THREAD_CONTROL_MR_IDX_*`. */
+export const ThreadControlMr = {
+  FLAGS: 0,
+  PAGER: 1,
+  EXC_HANDLER: 2,
+  FLAG_VALS: 4,
+  BIND_UTCB: 5,
+  BIND_TASK: 6,
+} as const;
+
+/**
+ * Flags of an ex_regs message (MR0, with the operation), Fiasco's
+ * `L4_THREAD_EX_REGS_*`. An IP or SP of ~0 (−1) leaves that register unchanged.
+ */
 export const ExRegs = {
   /** Cancel the thread's ongoing IPC with the cancelled error. */
   CANCEL: 0x10000,
   /** Raise an exception in the thread (reported to its exception handler). */
   TRIGGER_EXCEPTION: 0x20000,
-  /** Leave IP unchanged. */
-  KEEP_IP: 0x1,
-  /** Leave SP unchanged. */
-  KEEP_SP: 0x2,
 } as const;
 
 /** Task protocol operations. */

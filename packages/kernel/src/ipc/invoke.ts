@@ -5,7 +5,7 @@
  */
 import { CapRights, Invoke } from '../abi/caps';
 import { Errno, IpcError } from '../abi/errors';
-import { MSGTAG_LABEL_LIMIT, msgtag } from '../abi/msgtag';
+import { MSGTAG_LABEL_LIMIT, msgtag, tagLabel } from '../abi/msgtag';
 import { Proto } from '../abi/protocols';
 import type { Cap } from '../cap/cap-space';
 import type { Kernel } from '../kernel';
@@ -44,7 +44,9 @@ export function invokeCapability(k: Kernel, cpu: Cpu, t: Thread): void {
     ((tag | 0) !== tag && !(Number.isSafeInteger(tag) && tag > -TAG_LIMIT && tag < TAG_LIMIT))
   ) {
     chargeEntry(k, cpu, t);
-    failIpc(k, t, IpcError.EINVALCAP);
+    // Report it in the phase the thread asked for: a receive-only call never sends.
+    const receiveOnly = capw >>> 0 === capw && (capw & Invoke.SEND) === 0;
+    failIpc(k, t, receiveOnly ? IpcError.REINVALCAP : IpcError.EINVALCAP);
     return;
   }
   const flags = capw & 0xf;
@@ -112,12 +114,15 @@ export function invokeCapability(k: Kernel, cpu: Cpu, t: Thread): void {
   cpu.time += k.cKop;
   t.cyclesUsed += k.cKop;
   t.sliceLeft -= k.cKop;
-  const rtag = invokeKernelObject(k, cpu, t, cap, label, tag & 0x3f);
+  // Kernel protocols may carry typed items (Thread.control binds a task with one).
+  const rtag = invokeKernelObject(k, cpu, t, cap, label, (tag & 0x3f) + 2 * ((tag >>> 6) & 0x3f));
   k.reap();
   // The operation may have deleted the caller (its own thread or task): it has
   // nothing to return to, and it must not block or be switched away from again.
   if (t.state === ThreadState.DEAD) return;
-  if (open && recv) {
+  // With send + open wait the object's reply has nowhere to go, so a failure is
+  // reported at once instead of being lost in the wait.
+  if (open && recv && tagLabel(rtag) >= 0) {
     // It may also have preempted the caller or moved it to another CPU (it woke a
     // higher-priority thread, or ran the caller elsewhere): a caller that blocks is
     // taken off wherever it is scheduled now, not off this CPU.

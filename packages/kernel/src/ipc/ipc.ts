@@ -23,7 +23,14 @@ import { type Sender, type Thread, ThreadState } from '../objects/thread';
 import type { Cpu } from '../sched/cpu';
 import { dbg } from '../trace/debug';
 import { EventBit, type IpcKind } from '../trace/events';
-import { addReplyWaiter, dequeueSender, enqueueSender, removeReplyWaiter } from './sender-queue';
+import {
+  addReplyWaiter,
+  dequeueSender,
+  enqueueSender,
+  joinClosedWait,
+  leaveClosedWait,
+  removeReplyWaiter,
+} from './sender-queue';
 import { transferItems } from './typed-items';
 
 /** The result tag of a successful send phase. */
@@ -68,6 +75,8 @@ export function abortIpc(k: Kernel, t: Thread): void {
       removeReplyWaiter(server, t);
       if (server.replyTo === t) server.replyTo = null;
     }
+  } else if (t.state === ThreadState.RECV_WAIT) {
+    leaveClosedWait(t);
   }
   t.partner = null;
   t.partnerIrq = null;
@@ -177,7 +186,10 @@ export function sendMessage(
 
   // Rendezvous: the receiver is waiting for us.
   if (dst.heapIndex >= 0) k.timers.cancel(dst);
-  dst.partner = null;
+  if (dst.partner !== null) {
+    leaveClosedWait(dst);
+    dst.partner = null;
+  }
   const rtag = transfer(k, cpu, s, dst, tag, label);
   if (transferError !== 0) {
     const runs = failTransfer(k, s, dst);
@@ -262,6 +274,7 @@ export function receivePhase(
   t.state = ThreadState.RECV_WAIT;
   t.partner = from;
   t.partnerIrq = fromIrq;
+  joinClosedWait(t);
   armIpcTimeout(k, cpu, t, recvTimeout);
   return false;
 }
@@ -340,6 +353,7 @@ function offerIrq(k: Kernel, cpu: Cpu, irq: Irq): void {
     (h.partner === null ? h.partnerIrq === null || h.partnerIrq === irq : false);
   if (waiting) {
     if (h.heapIndex >= 0) k.timers.cancel(h);
+    leaveClosedWait(h);
     h.partnerIrq = null;
     deliverIrq(k, cpu, h, irq);
     k.makeReady(h, cpu.time);

@@ -50,3 +50,24 @@ export function removeReplyWaiter(server: Thread, c: Thread): void {
   c.qPrev = null;
   c.qOwner = null;
 }
+
+/** Links `t`, which blocks in a closed receive, to the partner it waits for. */
+export function joinClosedWait(t: Thread): void {
+  const owner = t.partner ?? t.partnerIrq;
+  if (!owner) return;
+  t.cwPrev = null;
+  t.cwNext = owner.closedWaitersHead;
+  if (owner.closedWaitersHead) owner.closedWaitersHead.cwPrev = t;
+  owner.closedWaitersHead = t;
+}
+
+/** Unlinks `t` from the closed-waiter list of its partner, if it is in one. */
+export function leaveClosedWait(t: Thread): void {
+  const owner = t.partner ?? t.partnerIrq;
+  if (!owner) return;
+  if (t.cwPrev) t.cwPrev.cwNext = t.cwNext;
+  else if (owner.closedWaitersHead === t) owner.closedWaitersHead = t.cwNext;
+  if (t.cwNext) t.cwNext.cwPrev = t.cwPrev;
+  t.cwNext = null;
+  t.cwPrev = null;
+}

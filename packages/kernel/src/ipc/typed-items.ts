@@ -12,11 +12,15 @@
  * An item with no window left is a message cut; one that cannot be mapped (malformed,
  * or landing on an occupied slot) fails the map. Items already mapped stay mapped.
  *
+ * The receiver finds one descriptor per received item where the item sat in the
+ * sender's message: the control word as sent, then an object flexpage naming the
+ * slots the capabilities landed in (its rights are those the sender offered).
+ *
  * This issue maps object flexpages; memory and I/O flexpages arrive with the memory
  * issue and fail to map until then.
  */
 import { IpcError } from '../abi/errors';
-import { FpageType, fpageBase, fpageOrder, fpageRights, fpageType } from '../abi/fpage';
+import { FpageType, fpageBase, fpageOrder, fpageRights, fpageType, objFpage } from '../abi/fpage';
 import { CAP_SPACE_ORDER, CAP_SPACE_SLOTS, type CapSpace } from '../cap/cap-space';
 import type { Kernel } from '../kernel';
 import type { Thread } from '../objects/thread';
@@ -68,7 +72,9 @@ export function placeFlexpage(
 
 /** True when `[base, base + 2^order)` is an aligned range inside a capability table. */
 function validObjectRange(base: number, order: number): boolean {
-  return order <= CAP_SPACE_ORDER && base % 2 ** order === 0 && base + 2 ** order <= CAP_SPACE_SLOTS;
+  return (
+    base >= 0 && order <= CAP_SPACE_ORDER && base % 2 ** order === 0 && base + 2 ** order <= CAP_SPACE_SLOTS
+  );
 }
 
 /**
@@ -129,16 +135,19 @@ export function transferItems(_k: Kernel, s: Thread, r: Thread, first: number, i
     const wOrder = fpageOrder(win);
     if (!validObjectRange(sBase, sOrder) || !validObjectRange(wBase, wOrder)) return IpcError.SEMAPFAILED;
     const p = placeFlexpage(sBase, sOrder, Math.floor(ctl / 4096), wBase, wOrder);
+    const rights = fpageRights(fp);
     const ok = mapObjectRange(
       srcTask.caps,
       p.src,
       dstTask.caps,
       p.dst,
       p.count,
-      fpageRights(fp),
+      rights,
       (ctl & ITEM_GRANT) !== 0,
     );
     if (!ok) return IpcError.SEMAPFAILED;
+    ru.setWord(first + 2 * i, ctl);
+    ru.setWord(first + 2 * i + 1, objFpage(p.dst, Math.min(sOrder, wOrder), rights));
   }
   return 0;
 }

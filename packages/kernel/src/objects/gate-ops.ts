@@ -28,7 +28,8 @@ export function invokeGate(k: Kernel, caller: Thread, cap: Cap, words: number): 
       if (!hasRights(tc, CapRights.W)) return replyError(Errno.EPERM);
       const label = u.mr(2);
       if (!inRange(label, 0, Number.MAX_SAFE_INTEGER) || (label & 3) !== 0) return replyError(Errno.EINVAL);
-      abortSendersVia(k, gate);
+      // Senders queued through the gate lose their channel only if it moves elsewhere.
+      if (gate.thread !== tc.payload) abortSendersVia(k, gate);
       gate.thread = tc.payload as Thread;
       gate.label = label;
       return replyOk();

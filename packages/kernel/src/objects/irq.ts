@@ -31,4 +31,6 @@ export class Irq extends KObject implements Sender {
   qNext: Sender | null = null;
   qPrev: Sender | null = null;
   qOwner: Thread | null = null;
+  /** Threads in a closed receive from this Irq (woken with an error if it is deleted). */
+  closedWaitersHead: Thread | null = null;
 }

@@ -12,7 +12,7 @@ import { PRIORITY_LEVELS } from '../sched/run-queue';
 import { capArg, hasRights, inRange, replyError, replyOk } from './decode';
 import { ObjectKind } from './kobject';
 import type { Scheduler } from './scheduler';
-import { type Thread, ThreadState } from './thread';
+import type { Thread } from './thread';
 
 /** Invokes a Scheduler capability; returns the reply tag. */
 export function invokeScheduler(k: Kernel, caller: Thread, cap: Cap, words: number): number {
@@ -67,7 +67,6 @@ function decodeRunThread(
   if (tc.payload.kind !== ObjectKind.THREAD) return -Errno.EINVAL;
   if (!hasRights(tc, CapRights.W)) return -Errno.EPERM;
   const thread = tc.payload as Thread;
-  if (thread.state === ThreadState.DEAD && thread.deathReason === 'deleted') return -Errno.EINVAL;
   const prio = u.mr(2);
   const cpu = u.mr(3);
   const quantum = words > 4 ? u.mr(4) : 0;

@@ -70,15 +70,17 @@ function decodeMap(caller: Thread, cap: Cap, dst: Task, words: number): MapArgs 
   if (dstBase + count > CAP_SPACE_SLOTS || dstBase % count !== 0) return -Errno.EINVAL;
   const src = srcCap.payload as Task;
   const rights = fpageRights(fp);
+  const grant = (ctl & ITEM_GRANT) !== 0;
   // Check every destination first, so that performing the map cannot fail halfway.
   for (let i = 0; i < count; i++) {
     const node = src.caps.lookup(range.base + i);
     if (!node || (node.rights & rights) === 0) continue;
     if (dstBase + i === 0) return -Errno.EINVAL;
+    // Only a grant of a capability onto its own slot is a no-op; anything else there fails.
     const there = dst.caps.lookup(dstBase + i);
-    if (there && there !== node) return -Errno.EEXIST;
+    if (there && !(grant && there === node)) return -Errno.EEXIST;
   }
-  return { src, srcBase: range.base, dstBase, count, rights, grant: (ctl & ITEM_GRANT) !== 0 };
+  return { src, srcBase: range.base, dstBase, count, rights, grant };
 }
 
 function map(caller: Thread, cap: Cap, dst: Task, words: number): number {
@@ -117,16 +119,17 @@ function capInfo(caller: Thread, cap: Cap, task: Task, words: number): number {
   if (words < 3) return replyError(Errno.EMSGTOOSHORT);
   const u = caller.utcb;
   const a = u.mr(2);
-  if (!isCapIndex(a)) return replyError(Errno.EINVAL);
-  const ca = task.caps.lookup(a / 4096);
+  // Capability index 0 is the invalid capability: a valid question with answer "no".
+  if (a !== 0 && !isCapIndex(a)) return replyError(Errno.EINVAL);
+  const ca = a === 0 ? undefined : task.caps.lookup(a / 4096);
   switch (u.mr(1)) {
     case CapInfo.VALID:
       return msgtag(ca ? 1 : 0, 0);
     case CapInfo.EQUAL: {
       if (words < 4) return replyError(Errno.EMSGTOOSHORT);
       const b = u.mr(3);
-      if (!isCapIndex(b)) return replyError(Errno.EINVAL);
-      const cb = task.caps.lookup(b / 4096);
+      if (b !== 0 && !isCapIndex(b)) return replyError(Errno.EINVAL);
+      const cb = b === 0 ? undefined : task.caps.lookup(b / 4096);
       return msgtag(ca && cb && ca.payload === cb.payload ? 1 : 0, 0);
     }
     case CapInfo.RIGHTS:

@@ -38,7 +38,7 @@ export interface Sender {
 }
 
 /** Why a thread is {@link ThreadState.DEAD}. */
-export type DeathReason = 'exited' | 'exception' | 'killed' | 'deleted';
+export type DeathReason = 'exited' | 'exception' | 'deleted';
 
 /** A generator-based user thread, as the kernel resumes it. */
 export type ThreadBody = Generator<unknown, unknown, number>;
@@ -52,6 +52,8 @@ export type ThreadBody = Generator<unknown, unknown, number>;
  * - `state === SEND_WAIT` iff `qOwner` is set and the thread is in `qOwner`'s sender
  *   queue; `partner === qOwner`;
  * - `state === REPLY_WAIT` iff the thread is in `partner`'s reply-waiter list;
+ * - `state === RECV_WAIT` with a `partner` or `partnerIrq` iff the thread is in that
+ *   object's closed-waiter list;
  * - `heapIndex >= 0` only while blocked with a finite, non-zero timeout.
  */
 export class Thread extends KObject implements Runnable, Timed, Sender {
@@ -128,6 +130,11 @@ export class Thread extends KObject implements Runnable, Timed, Sender {
   replyWaitersHead: Thread | null = null;
   /** The implicit one-shot reply capability: who the next reply goes to. */
   replyTo: Thread | Irq | null = null;
+  /** Threads in a closed receive from this thread (woken with an error if it dies). */
+  closedWaitersHead: Thread | null = null;
+  /** Links in the closed-waiter list of `partner` or `partnerIrq`. */
+  cwNext: Thread | null = null;
+  cwPrev: Thread | null = null;
 
   // --- exceptions ----------------------------------------------------------------------
   /** Capability index (in `task`) of the pager. */

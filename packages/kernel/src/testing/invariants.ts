@@ -64,6 +64,13 @@ export function checkInvariants(k: Kernel): string[] {
       problems.push(`ready "${t.name}" is not queued`);
     if (t.state !== ThreadState.READY && (queued.has(t) || running))
       problems.push(`${t.state} "${t.name}" is scheduled`);
+    const closedOn = t.state === ThreadState.RECV_WAIT ? (t.partner ?? t.partnerIrq) : null;
+    if (closedOn) {
+      let found = false;
+      for (let w = closedOn.closedWaitersHead; w; w = w.cwNext) if (w === t) found = true;
+      if (!found)
+        problems.push(`"${t.name}" waits on "${closedOn.name}" but is not in its closed-waiter list`);
+    }
     if (t.state === ThreadState.SEND_WAIT) {
       let found = false;
       for (let s = t.qOwner?.sendersHead ?? null; s; s = s.qNext) if (s === t) found = true;

@@ -21,6 +21,7 @@ import {
   ThreadOp,
   UnmapFlags,
 } from '../abi/protocols';
+import { ITEM_MAP } from '../ipc/typed-items';
 import type { ThreadEnv } from './env';
 import type { UserCode } from './program';
 
@@ -36,9 +37,10 @@ abstract class ObjectRef {
     for (let i = 0; i < values.length; i++) u.setMr(i, values[i]!);
   }
 
-  protected *op(label: number, values: readonly number[]): UserCode<number> {
+  protected *op(label: number, values: readonly number[], items = 0): UserCode<number> {
     this.mr(values);
-    return yield* this.env.kernelCall(this.cap, label, values.length);
+    const tag = yield this.env.call(this.cap, msgtag(label, values.length - 2 * items, items));
+    return this.env.error(tag);
   }
 }
 
@@ -52,21 +54,22 @@ export interface ThreadControlArgs {
 
 /** A Thread capability. */
 export class ThreadRef extends ObjectRef {
-  /** Sets pager, exception handler and/or task. */
+  /**
+   * Sets pager, exception handler and/or task, laid out as Fiasco's thread control:
+   * operation and flags in MR0, pager MR1, handler MR2, the task as a map item in
+   * MR6–7.
+   */
   *control(args: ThreadControlArgs): UserCode<number> {
     let flags = 0;
     if (args.pager !== undefined) flags |= ThreadControl.SET_PAGER;
     if (args.exceptionHandler !== undefined) flags |= ThreadControl.SET_EXC_HANDLER;
-    if (args.bindTask !== undefined) flags |= ThreadControl.BIND_TASK;
-    return yield* this.op(Proto.THREAD, [
-      ThreadOp.CONTROL,
-      flags,
-      args.pager ?? 0,
-      args.exceptionHandler ?? 0,
-      0,
-      0,
-      args.bindTask ?? 0,
-    ]);
+    const mrs = [ThreadOp.CONTROL, args.pager ?? 0, args.exceptionHandler ?? 0, 0, 0, 0];
+    if (args.bindTask === undefined) {
+      mrs[0] = ThreadOp.CONTROL + flags;
+      return yield* this.op(Proto.THREAD, mrs);
+    }
+    mrs[0] = ThreadOp.CONTROL + flags + ThreadControl.BIND_TASK;
+    return yield* this.op(Proto.THREAD, [...mrs, ITEM_MAP, objFpage(args.bindTask / 4096, 0, 0xf)], 1);
   }
 
   /**
@@ -74,7 +77,7 @@ export class ThreadRef extends ObjectRef {
    * ({@link ExRegs}). The old flags, IP and SP are in MR0–MR2 afterwards.
    */
   *exRegs(ip: number, sp: number, flags = 0): UserCode<number> {
-    return yield* this.op(Proto.THREAD, [ThreadOp.EX_REGS, flags, ip, sp]);
+    return yield* this.op(Proto.THREAD, [ThreadOp.EX_REGS + flags, ip, sp]);
   }
 
   /** Cancels the thread's ongoing IPC (it gets the cancelled error). */
@@ -87,10 +90,10 @@ export class ThreadRef extends ObjectRef {
     return yield* this.op(Proto.THREAD, [ThreadOp.SWITCH]);
   }
 
-  /** Cycles the thread has consumed, or a negative error. */
+  /** Cycles the thread has consumed (MR1; MR0 has Fiasco's µs), or a negative error. */
   *cycles(): UserCode<number> {
     const err = yield* this.op(Proto.THREAD, [ThreadOp.STATS]);
-    return err < 0 ? err : this.env.utcb.mr(0);
+    return err < 0 ? err : this.env.utcb.mr(1);
   }
 }
 
