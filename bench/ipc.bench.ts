@@ -28,8 +28,24 @@ function kernelNs(words: number): number {
   });
 }
 
+/**
+ * Brings the kernel's hot paths to their steady-state compilation before anything is
+ * timed. Without it the first figures depend on which message lengths V8 happened to
+ * see first (a never-taken copy branch is compiled as a deoptimization point, and the
+ * re-optimized code is faster), and vary by almost 2x from run to run.
+ */
+function warmUp(): void {
+  for (let i = 0; i < 3; i++) {
+    for (const words of [0, 8, 1, 63]) {
+      const system = ipcPingPong(50_000, words);
+      system.run();
+    }
+  }
+}
+
 async function main(): Promise<void> {
   const json = process.argv.includes('--json');
+  warmUp();
   // Interleave the two most important figures so drift hits both alike.
   const floorA = generatorFloorNs();
   const kernelA = kernelNs(0);

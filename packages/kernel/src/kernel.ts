@@ -698,8 +698,11 @@ export class Kernel {
       if (steps >= maxSteps) break;
       steps++;
       this.resume(cpu, t);
-      // The next thread may be computing: its next event lies ahead of cpu.time.
-      if (this.horizonDirty || cpu.time > maxTime || cpu.nextEventTime() >= horizon) break;
+      if (this.horizonDirty || cpu.time > maxTime) break;
+      // Most steps end with a thread about to run user code, whose next event is now;
+      // only a computing thread's lies ahead of cpu.time.
+      const next = cpu.current;
+      if (next !== null && (next.computeLeft > 0 ? cpu.nextEventTime() : cpu.time) >= horizon) break;
     }
     this.steps = steps;
   }
