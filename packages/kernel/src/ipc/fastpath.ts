@@ -24,6 +24,20 @@ import { addReplyWaiter, removeReplyWaiter } from './sender-queue';
 const SLOW_TAG_BITS = 0xffc0;
 
 /**
+ * The preconditions both fastpaths share: nobody observes the kernel, the message is
+ * untyped words under a non-negative label, and the receive phase has no timeout.
+ */
+function eligible(k: Kernel, tag: number, timeouts: number): boolean {
+  return (
+    k.events.active === 0 &&
+    !k.debugSched &&
+    tag >= 0 &&
+    (tag & SLOW_TAG_BITS) === 0 &&
+    (timeouts & 0xffff) === 0
+  );
+}
+
+/**
  * Charges the whole syscall — kernel entry, transfer, switch — at once, and puts
  * `next` on the CPU: what the full path does in three steps (see Kernel.dispatch).
  */
@@ -50,15 +64,7 @@ export function fastCall(
   tag: number,
   timeouts: number,
 ): boolean {
-  if (
-    k.events.active !== 0 ||
-    k.debugSched ||
-    tag < 0 ||
-    (tag & SLOW_TAG_BITS) !== 0 ||
-    (timeouts & 0xffff) !== 0
-  ) {
-    return false;
-  }
+  if (!eligible(k, tag, timeouts)) return false;
   const cap = t.task!.caps.lookup(capw >>> 12);
   if (cap === undefined) return false;
   const gate = cap.payload;
@@ -94,15 +100,7 @@ export function fastCall(
 
 /** A reply to a waiting caller, then an open wait that finds no sender and blocks. */
 export function fastReplyWait(k: Kernel, cpu: Cpu, t: Thread, tag: number, timeouts: number): boolean {
-  if (
-    k.events.active !== 0 ||
-    k.debugSched ||
-    tag < 0 ||
-    (tag & SLOW_TAG_BITS) !== 0 ||
-    (timeouts & 0xffff) !== 0
-  ) {
-    return false;
-  }
+  if (!eligible(k, tag, timeouts)) return false;
   const c = t.replyTo;
   if (
     !(c instanceof Thread) ||
