@@ -532,8 +532,10 @@ export class Kernel {
 
   /** Puts `next` on `cpu` (which has no current thread) and charges the switch. */
   dispatch(cpu: Cpu, next: Thread | null): void {
+    const from = cpu.lastThread;
     cpu.current = next;
     if (next) {
+      cpu.lastThread = next;
       cpu.switches++;
       const task = next.task;
       const c = this.cSwitch + (cpu.lastTask !== task ? this.cSpace : 0);
@@ -543,7 +545,7 @@ export class Kernel {
       if (next.sliceLeft <= 0) next.sliceLeft = next.quantum;
     }
     if (this.events.active & EventBit.schedule) {
-      this.events.emit('schedule', { cpu: cpu.index, from: null, to: next, time: cpu.time });
+      this.events.emit('schedule', { cpu: cpu.index, from, to: next, time: cpu.time });
     }
     if (this.debugSched) dbg.sched('cpu%d @%d -> %s', cpu.index, cpu.time, next?.name ?? 'idle');
   }

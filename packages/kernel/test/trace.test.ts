@@ -84,3 +84,24 @@ describe('Log', () => {
     expect(k.logOutput).toEqual([]);
   });
 });
+
+describe('schedule events', () => {
+  it('name the thread switched from and to', () => {
+    const k = boot();
+    const t = k.createTask('t');
+    const switches: string[] = [];
+    k.events.on('schedule', (e) => switches.push(`${e.from?.name ?? '-'}>${e.to?.name ?? 'idle'}`));
+    for (const name of ['a', 'b']) {
+      spawn(
+        k,
+        t,
+        function* (env: ThreadEnv): UserCode {
+          yield env.compute(150_000);
+        },
+        { name },
+      );
+    }
+    k.run();
+    expect(switches).toEqual(['->a', 'a>b', 'b>a', 'a>b', 'b>idle']);
+  });
+});

@@ -51,6 +51,7 @@ function transferAndSwitch(k: Kernel, cpu: Cpu, from: Thread, next: Thread, word
   next.cyclesUsed += sw;
   if (next.sliceLeft <= 0) next.sliceLeft = next.quantum;
   cpu.lastTask = task;
+  cpu.lastThread = next;
   cpu.switches++;
   cpu.current = next;
 }

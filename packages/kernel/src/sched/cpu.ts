@@ -19,6 +19,8 @@ export class Cpu {
   switches = 0;
   /** Task of the thread that ran last: a switch to another task costs a space switch. */
   lastTask: Task | null = null;
+  /** The thread dispatched last (the `from` of the next schedule event). */
+  lastThread: Thread | null = null;
 
   constructor(readonly index: number) {}
 

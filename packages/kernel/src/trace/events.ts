@@ -28,7 +28,10 @@ export interface IpcErrorEvent {
   readonly time: number;
 }
 
-/** A CPU switched threads (`to` null: the CPU went idle). */
+/**
+ * A CPU switched threads: `from` is the thread dispatched before (null at the first
+ * dispatch), `to` the one now running (null: the CPU went idle).
+ */
 export interface ScheduleEvent {
   readonly cpu: number;
   readonly from: Thread | null;
