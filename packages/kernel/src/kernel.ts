@@ -122,7 +122,8 @@ export interface ThreadOptions {
   readonly inactive?: boolean;
   /**
    * Slot of the task's capability table for the thread's own capability. Default:
-   * slot 3 for the task's first thread; later threads get none unless asked.
+   * slot 3 while that slot is empty (so normally the task's first thread); otherwise
+   * none.
    */
   readonly slot?: number;
 }
@@ -841,7 +842,7 @@ export class Kernel {
     return true;
   }
 
-  /** Stops `t` for good (until an ex_regs restarts it): it exited, died or was killed. */
+  /** Stops `t` for good (until an ex_regs restarts it): it exited, raised an unhandled exception, or was deleted. */
   exitThread(t: Thread, reason: DeathReason): void {
     abortIpc(this, t);
     this.releasePartners(t);
@@ -974,7 +975,8 @@ export class Kernel {
     const dead: DeadThread[] = [];
     for (const t of this.threads) {
       if (t.state === ThreadState.DEAD && t.deathReason !== 'exited') {
-        dead.push({ thread: t.name, reason: t.deathReason ?? 'deleted', exception: t.lastException });
+        const reason = t.deathReason ?? 'deleted';
+        dead.push({ thread: t.name, reason, exception: reason === 'exception' ? t.lastException : null });
       } else if (
         t.state === ThreadState.SEND_WAIT ||
         t.state === ThreadState.RECV_WAIT ||
@@ -992,9 +994,12 @@ export class Kernel {
           : reason === 'exited'
             ? 'all threads have finished'
             : `${reason} reached`;
-    const tail = dead.length
-      ? `; stopped by exceptions: ${dead.map((d) => `"${d.thread}" (${d.exception})`).join(', ')}`
-      : '';
+    const crashed = dead.filter((d) => d.reason === 'exception');
+    const deleted = dead.filter((d) => d.reason === 'deleted');
+    const tail =
+      (crashed.length
+        ? `; stopped by exceptions: ${crashed.map((d) => `"${d.thread}" (${d.exception})`).join(', ')}`
+        : '') + (deleted.length ? `; deleted: ${deleted.map((d) => `"${d.thread}"`).join(', ')}` : '');
     return {
       reason,
       time,

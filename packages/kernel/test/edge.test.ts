@@ -212,3 +212,32 @@ describe('edge cases found in review', () => {
     ]);
   });
 });
+
+describe('oversized kernel-object messages', () => {
+  it('are cut before any decoder reads past the UTCB (the last UTCB of its chunk included)', () => {
+    const k = boot();
+    const t = k.createTask('t');
+    const codes: number[] = [];
+    // 64 UTCBs per chunk: make the writer's UTCB the last one of the first chunk.
+    for (let i = 0; i < 63; i++)
+      k.createThread(
+        t,
+        program(function* (): UserCode {}),
+        { inactive: true },
+      );
+    spawn(k, t, function* (env: ThreadEnv): UserCode {
+      env.utcb.setMr(0, 0);
+      env.utcb.setMr(1, (63 + 2 * 63 - 2) * 8); // exactly what a 63-word, 63-item tag claims
+      for (const [words, items] of [
+        [63, 63],
+        [1, 40],
+        [62, 1],
+      ] as const) {
+        yield env.call(capIndex(5), msgtag(Proto.LOG, words, items));
+        codes.push(env.utcb.error);
+      }
+    });
+    expect(k.run().reason).toBe('exited');
+    expect(codes).toEqual([IpcError.SEMSGCUT, IpcError.SEMSGCUT, IpcError.SEMSGCUT]);
+  });
+});

@@ -59,7 +59,7 @@ export const IpcError = {
   RESNDPFTO: 0x0b,
   SERCVPFTO: 0x0c,
   RERCVPFTO: 0x0d,
-  /** The IPC object the thread was blocked on went away (gate deleted or unbound). */
+  /** The gate the thread was queued through was deleted or rebound to another thread. */
   SEABORTED: 0x0e,
   REABORTED: 0x0f,
   /** A typed item could not be mapped. */

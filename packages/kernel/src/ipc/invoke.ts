@@ -110,12 +110,19 @@ export function invokeCapability(k: Kernel, cpu: Cpu, t: Thread): void {
     return;
   }
 
-  // A kernel object: decode and perform, reply at once.
+  // A kernel object: decode and perform, reply at once. The decoders read as many
+  // message words as the tag claims, so a tag that claims more than the MRs hold is
+  // cut here, before anything reads past the UTCB.
+  const claimed = (tag & 0x3f) + 2 * ((tag >>> 6) & 0x3f);
+  if (claimed > t.utcb.layout.mrCount) {
+    failIpc(k, t, IpcError.SEMSGCUT);
+    return;
+  }
   cpu.time += k.cKop;
   t.cyclesUsed += k.cKop;
   t.sliceLeft -= k.cKop;
   // Kernel protocols may carry typed items (Thread.control binds a task with one).
-  const rtag = invokeKernelObject(k, cpu, t, cap, label, (tag & 0x3f) + 2 * ((tag >>> 6) & 0x3f));
+  const rtag = invokeKernelObject(k, cpu, t, cap, label, claimed);
   k.reap();
   // The operation may have deleted the caller (its own thread or task): it has
   // nothing to return to, and it must not block or be switched away from again.

@@ -19,7 +19,7 @@ export const ThreadState = {
   RECV_WAIT: 'recv-wait',
   /** Sent a call; waiting for the reply from `partner`. */
   REPLY_WAIT: 'reply-wait',
-  /** Finished, killed, or stopped by an exception nobody handled. */
+  /** Finished, deleted, or stopped by an exception nobody handled. */
   DEAD: 'dead',
 } as const;
 export type ThreadState = (typeof ThreadState)[keyof typeof ThreadState];

@@ -131,7 +131,7 @@ export class ThreadEnv {
     return COMPUTE;
   }
 
-  /** The label delivered by the last open wait (gate label | sender's W/S rights). */
+  /** The label delivered by the last open wait (gate label + the sender's W/S rights). */
   get label(): number {
     return this.regs.label;
   }
