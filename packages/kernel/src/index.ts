@@ -30,6 +30,15 @@ export { Scheduler } from './objects/scheduler';
 export { Task } from './objects/task';
 export { type DeathReason, Thread, ThreadState } from './objects/thread';
 export { EX_REGS_KEEP } from './objects/thread-ops';
+export {
+  type FrameAllocator,
+  MemAccess,
+  PageStatus,
+  type PageTableFormat,
+  type PhysicalMemory,
+  type Translation,
+  WalkFault,
+} from './platform/page-table';
 export type {
   CostModel,
   ExceptionCause,
