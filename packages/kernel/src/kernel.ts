@@ -255,14 +255,14 @@ export class Kernel {
   }
 
   /** Charges `bytes` to `factory`; false when the quota is spent. */
-  private charge(factory: Factory, bytes: number): boolean {
+  private chargeKmem(factory: Factory, bytes: number): boolean {
     return factory.alive && factory.charge(bytes);
   }
 
   /** Creates a task paid by `factory`. */
   newTask(factory: Factory, name: string): Task | null {
     const cost = KernelMemoryCost.task;
-    if (!this.charge(factory, cost)) return null;
+    if (!this.chargeKmem(factory, cost)) return null;
     const task = new Task(this.nextId++, name, factory, cost, (o) => this.reapQueue.push(o));
     task.userland = {};
     return this.register(task);
@@ -271,7 +271,7 @@ export class Kernel {
   /** Creates an unbound, inactive thread paid by `factory`. */
   newThread(factory: Factory, name: string): Thread | null {
     const cost = KernelMemoryCost.thread;
-    if (!this.charge(factory, cost)) return null;
+    if (!this.chargeKmem(factory, cost)) return null;
     const t = new Thread(
       this.nextId++,
       name,
@@ -291,7 +291,7 @@ export class Kernel {
   /** Creates an IPC gate, bound to `thread` if given. `label` must have its two low bits clear. */
   newGate(factory: Factory, name: string, thread: Thread | null, label: number): IpcGate | null {
     const cost = KernelMemoryCost['ipc-gate'];
-    if (!this.charge(factory, cost)) return null;
+    if (!this.chargeKmem(factory, cost)) return null;
     const g = new IpcGate(this.nextId++, name, factory, cost);
     g.thread = thread;
     g.label = label;
@@ -301,28 +301,28 @@ export class Kernel {
   /** Creates an Irq. */
   newIrq(factory: Factory, name: string): Irq | null {
     const cost = KernelMemoryCost.irq;
-    if (!this.charge(factory, cost)) return null;
+    if (!this.chargeKmem(factory, cost)) return null;
     return this.register(new Irq(this.nextId++, name, factory, cost));
   }
 
   /** Creates a Log object whose output is tagged `tag`. */
   newLog(factory: Factory, tag: string): Log | null {
     const cost = KernelMemoryCost.log;
-    if (!this.charge(factory, cost)) return null;
+    if (!this.chargeKmem(factory, cost)) return null;
     return this.register(new Log(this.nextId++, `log:${tag}`, factory, cost, tag));
   }
 
   /** Creates a scheduler limited to `maxPrio` and the CPUs in `cpuMask`. */
   newScheduler(factory: Factory, name: string, maxPrio: number, cpuMask: number): Scheduler | null {
     const cost = KernelMemoryCost.scheduler;
-    if (!this.charge(factory, cost)) return null;
+    if (!this.chargeKmem(factory, cost)) return null;
     return this.register(new Scheduler(this.nextId++, name, factory, cost, maxPrio, cpuMask));
   }
 
   /** Creates a sub-factory with `limit` bytes, charging the whole limit to `parent`. */
   newFactory(parent: Factory, name: string, limit: number): Factory | null {
     const cost = KernelMemoryCost.factory + limit;
-    if (!this.charge(parent, cost)) return null;
+    if (!this.chargeKmem(parent, cost)) return null;
     return this.register(new Factory(this.nextId++, name, parent, cost, limit));
   }
 
@@ -510,7 +510,7 @@ export class Kernel {
   }
 
   /** Charges `cycles` of kernel work on `cpu` to thread `t`. */
-  charge_(cpu: Cpu, t: Thread, cycles: number): void {
+  chargeCycles(cpu: Cpu, t: Thread, cycles: number): void {
     cpu.time += cycles;
     t.cyclesUsed += cycles;
     t.sliceLeft -= cycles;
@@ -781,7 +781,7 @@ export class Kernel {
    * the thread is stopped and reported.
    */
   raiseException(cpu: Cpu, t: Thread, cause: ExceptionCause): void {
-    this.charge_(cpu, t, this.cExc);
+    this.chargeCycles(cpu, t, this.cExc);
     t.body = null;
     t.restartPending = false;
     t.computeLeft = 0;

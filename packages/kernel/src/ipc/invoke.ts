@@ -118,9 +118,7 @@ export function invokeCapability(k: Kernel, cpu: Cpu, t: Thread): void {
     failIpc(k, t, IpcError.SEMSGCUT);
     return;
   }
-  cpu.time += k.cKop;
-  t.cyclesUsed += k.cKop;
-  t.sliceLeft -= k.cKop;
+  k.chargeCycles(cpu, t, k.cKop);
   // Kernel protocols may carry typed items (Thread.control binds a task with one).
   const rtag = invokeKernelObject(k, cpu, t, cap, label, claimed);
   k.reap();
@@ -144,9 +142,7 @@ export function invokeCapability(k: Kernel, cpu: Cpu, t: Thread): void {
 
 /** Charges the kernel entry (the fastpath folds it into one charge of its own). */
 function chargeEntry(k: Kernel, cpu: Cpu, t: Thread): void {
-  cpu.time += k.cEntry;
-  t.cyclesUsed += k.cEntry;
-  t.sliceLeft -= k.cEntry;
+  k.chargeCycles(cpu, t, k.cEntry);
 }
 
 /** Routes a kernel-object invocation by object kind and protocol label. */
