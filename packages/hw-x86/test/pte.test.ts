@@ -1,0 +1,175 @@
+/**
+ * Bit-exact entry formats, against Intel SDM Vol. 3A §4.5 "4-Level Paging and 5-Level
+ * Paging". Table numbers are those of current editions (the ones with 5-level paging);
+ * older editions number the same tables one lower (e.g. the 4 KiB PTE is Table 4-19).
+ */
+import { MemAccess, type PhysicalMemory } from '@pecan/kernel';
+import { beforeEach, describe, expect, it } from 'vitest';
+import {
+  createPcRam,
+  createX86PageTables,
+  decodePte,
+  encodePte,
+  PTE_XD_BIT,
+  PteFlag,
+  pteAddress,
+  pteHex,
+} from '../src/index';
+import { CountingAllocator, entryHex, translation } from './helpers';
+
+const { READ, WRITE, EXEC } = MemAccess;
+const F = PteFlag;
+
+/** The 64-bit value of an entry, via BigInt (tests only), from its halves. */
+function big(e: { lo: number; hi: number }): bigint {
+  return (BigInt(e.hi) << 32n) | BigInt(e.lo);
+}
+
+describe('entry bits (SDM Vol. 3A §4.5, Tables 4-15 to 4-20)', () => {
+  it('places each flag at the bit position the SDM gives', () => {
+    const positions: [number, number][] = [
+      [F.P, 0],
+      [F.RW, 1],
+      [F.US, 2],
+      [F.PWT, 3],
+      [F.PCD, 4],
+      [F.A, 5],
+      [F.D, 6],
+      [F.PS, 7],
+      [F.PAT_4K, 7],
+      [F.G, 8],
+      [F.PAT_LARGE, 12],
+    ];
+    for (const [mask, bit] of positions) expect(mask).toBe(2 ** bit);
+    expect(PTE_XD_BIT).toBe(63);
+    expect(big(encodePte(0, 0, true))).toBe(1n << 63n);
+  });
+
+  it('holds physical address bits 12–51 (MAXPHYADDR 52) across both halves', () => {
+    const e = encodePte(0x000f_ffff_ffff_f000, 0);
+    expect(pteHex(e)).toBe('0x000fffff_fffff000');
+    expect(big(e)).toBe(0x000f_ffff_ffff_f000n);
+    expect(pteAddress(e.lo, e.hi, 12)).toBe(0x000f_ffff_ffff_f000);
+  });
+});
+
+describe('pure encoders, one per entry format', () => {
+  it('Table 4-15: Format of a PML4 Entry (PML4E) that References a Page-Directory-Pointer Table', () => {
+    expect(pteHex(encodePte(0x0012_3000, F.P | F.RW | F.US))).toBe('0x00000000_00123007');
+  });
+
+  it('Table 4-16: Format of a Page-Directory-Pointer-Table Entry (PDPTE) that Maps a 1-GByte Page', () => {
+    // 1 GiB page at 5 GiB, read-only, execute-disable: PS (bit 7) set, address bits 30–51.
+    const e = encodePte(0x1_4000_0000, F.P | F.US | F.PS, true);
+    expect(pteHex(e)).toBe('0x80000001_40000085');
+    expect(decodePte(e.lo, e.hi, 'PDPTE')).toMatchObject({ leaf: true, order: 30, address: 0x1_4000_0000 });
+  });
+
+  it('Table 4-17: Format of a Page-Directory-Pointer-Table Entry (PDPTE) that References a Page Directory', () => {
+    const e = encodePte(0x0045_6000, F.P | F.RW | F.US);
+    expect(pteHex(e)).toBe('0x00000000_00456007');
+    expect(decodePte(e.lo, e.hi, 'PDPTE')).toMatchObject({ leaf: false, order: null, address: 0x45_6000 });
+  });
+
+  it('Table 4-18: Format of a Page-Directory Entry that Maps a 2-MByte Page', () => {
+    // 2 MiB page at 6 MiB, writable and executable: address bits 21–51, PS set, PAT (bit 12) 0.
+    const e = encodePte(0x0060_0000, F.P | F.RW | F.US | F.PS);
+    expect(pteHex(e)).toBe('0x00000000_00600087');
+    expect(decodePte(e.lo, e.hi, 'PDE')).toMatchObject({ leaf: true, order: 21, writable: true });
+  });
+
+  it('Table 4-19: Format of a Page-Directory Entry that References a Page Table', () => {
+    expect(pteHex(encodePte(0x0078_9000, F.P | F.RW | F.US))).toBe('0x00000000_00789007');
+  });
+
+  it('Table 4-20: Format of a Page-Table Entry that Maps a 4-KByte Page', () => {
+    const e = encodePte(0x0020_3000, F.P | F.RW | F.US, true);
+    expect(pteHex(e)).toBe('0x80000000_00203007');
+    expect(decodePte(e.lo, e.hi, 'PTE')).toMatchObject({
+      present: true,
+      writable: true,
+      user: true,
+      accessed: false,
+      dirty: false,
+      leaf: true,
+      global: false,
+      executeDisable: true,
+      order: 12,
+      address: 0x20_3000,
+    });
+    // Bit 7 of a PTE is PAT, not PS: it does not make a PTE a large page.
+    expect(decodePte(e.lo | F.PAT_4K, e.hi, 'PTE').order).toBe(12);
+  });
+});
+
+describe('entries as map() writes them into simulated RAM', () => {
+  // va 0x0000_0080_4020_1000 has index 1 at every level: PML4 (bits 39–47), PDPT
+  // (30–38), PD (21–29), PT (12–20); so each entry sits at byte 8 of its table.
+  const VA = 0x0000_0080_4020_1000;
+  const ROOT = 0x10_0000;
+  let mem: PhysicalMemory;
+  let alloc: CountingAllocator;
+  const pt = () => createX86PageTables(mem);
+
+  beforeEach(() => {
+    mem = createPcRam(8 * 1024 * 1024);
+    alloc = new CountingAllocator(mem, ROOT);
+  });
+
+  it('4 KiB page: PML4E (Table 4-15), PDPTE→PD (4-17), PDE→PT (4-19), PTE (Table 4-20)', () => {
+    const f = pt();
+    const root = f.createRoot(alloc)!;
+    expect(root).toBe(ROOT);
+    expect(f.map(root, VA, 0x20_3000, 12, READ | WRITE, alloc)).toBe(true);
+    // Intermediate entries: P | R/W | U/S, no XD; the leaf decides the rights.
+    expect(entryHex(mem, 0x10_0000, 1)).toBe('0x00000000_00101007');
+    expect(entryHex(mem, 0x10_1000, 1)).toBe('0x00000000_00102007');
+    expect(entryHex(mem, 0x10_2000, 1)).toBe('0x00000000_00103007');
+    // Leaf: P | R/W | U/S, XD because EXEC was not asked for.
+    expect(entryHex(mem, 0x10_3000, 1)).toBe('0x80000000_00203007');
+    // Nothing else in any table.
+    expect(entryHex(mem, 0x10_3000, 0)).toBe('0x00000000_00000000');
+    expect(entryHex(mem, 0x10_3000, 2)).toBe('0x00000000_00000000');
+  });
+
+  it('4 KiB page: a read sets A (bit 5) in all four entries, a write also D (bit 6) in the PTE only (§4.8)', () => {
+    const f = pt();
+    const root = f.createRoot(alloc)!;
+    f.map(root, VA, 0x20_3000, 12, READ | WRITE, alloc);
+    expect(f.walk(root, VA, READ, translation()).fault).toBe(0);
+    expect(entryHex(mem, 0x10_0000, 1)).toBe('0x00000000_00101027');
+    expect(entryHex(mem, 0x10_1000, 1)).toBe('0x00000000_00102027');
+    expect(entryHex(mem, 0x10_2000, 1)).toBe('0x00000000_00103027');
+    expect(entryHex(mem, 0x10_3000, 1)).toBe('0x80000000_00203027');
+    expect(f.walk(root, VA + 8, WRITE, translation()).fault).toBe(0);
+    expect(entryHex(mem, 0x10_2000, 1)).toBe('0x00000000_00103027');
+    expect(entryHex(mem, 0x10_3000, 1)).toBe('0x80000000_00203067');
+  });
+
+  it('Table 4-18: a 2 MiB page is a PDE with PS = 1 and address bits 21–51', () => {
+    const f = pt();
+    const root = f.createRoot(alloc)!;
+    expect(f.map(root, 0x0000_0080_4040_0000, 0x60_0000, 21, READ | EXEC, alloc)).toBe(true);
+    // PD index 2: P | U/S | PS, read-only, executable (no XD).
+    expect(entryHex(mem, 0x10_2000, 2)).toBe('0x00000000_00600085');
+  });
+
+  it('Table 4-16: a 1 GiB page is a PDPTE with PS = 1 and address bits 30–51', () => {
+    const f = pt();
+    const root = f.createRoot(alloc)!;
+    expect(f.map(root, 0x0000_0080_8000_0000, 0x1_4000_0000, 30, READ | WRITE | EXEC, alloc)).toBe(true);
+    // PDPT index 2: P | R/W | U/S | PS, address 0x1_4000_0000 spans both halves.
+    expect(entryHex(mem, 0x10_1000, 2)).toBe('0x00000001_40000087');
+    expect(f.map(root, 0x0000_0080_8000_0000, 0x1_4000_0000, 30, READ, alloc)).toBe(true);
+    expect(entryHex(mem, 0x10_1000, 2)).toBe('0x80000001_40000085');
+  });
+
+  it('Table 4-20: the highest frame (bits 12–51 all set) and XD share the high half', () => {
+    const f = pt();
+    const root = f.createRoot(alloc)!;
+    f.map(root, VA, 0x000f_ffff_ffff_f000, 12, READ, alloc);
+    expect(entryHex(mem, 0x10_3000, 1)).toBe('0x800fffff_fffff005');
+    const t = f.walk(root, VA + 0xabc, READ, translation());
+    expect(t).toMatchObject({ fault: 0, frame: 0x000f_ffff_ffff_f000, order: 12, rights: READ, levels: 4 });
+  });
+});
