@@ -443,6 +443,9 @@ export function createX86PageTables(mem: PhysicalMemory): PageTableFormat {
       out.fault = WalkFault.PROTECTION;
       return out;
     }
+    out.fault = 0;
+    // Access 0 is a probe (the kernel asking, not the CPU accessing): no side effects.
+    if (access === 0) return out;
     // The MMU sets A in every entry it used, and D in the leaf for a write.
     for (let l = 0; l <= level; l++) {
       const w = used[l]!;

@@ -95,7 +95,9 @@ export interface PageTableFormat {
   unmap(root: number, va: number, order: number): number;
   /**
    * Translates `va` for an access needing `access` rights, as the MMU would: sets the
-   * accessed bit (and dirty on a write) on success. Fills and returns `out`.
+   * accessed bit (and dirty on a write) on success. `access` 0 is a probe that changes
+   * nothing. `out.frame` is the base of the page or block; the caller adds the offset.
+   * Fills and returns `out`.
    */
   walk(root: number, va: number, access: number, out: Translation): Translation;
   /** Frees every table frame under `root`, and `root` itself. */
