@@ -1,10 +1,14 @@
 /**
  * `@pecan/hw-x86`: the simulated x86-64 PC back end.
  *
- * So far: 4-level paging in the real entry format ({@link createX86PageTables}, the
- * entry bits in {@link PteFlag}) and the PC physical memory layout ({@link createPcRam},
- * {@link pcMemoryMap}). The rest of the back end comes with the back-ends issue. Every
- * export is documented where it is declared.
+ * So far: the machine's kernel `Platform` ({@link createX86Platform}: register
+ * file, Fiasco's amd64 invoke ABI, exceptions as x86 vectors with error code and CR2 in
+ * the {@link X86ExceptionMr} layout, decoded by {@link decodeX86Exception}, and a cost
+ * model calibrated to seL4's Skylake IPC figures), 4-level paging in the real entry
+ * format ({@link createX86PageTables}, the entry bits in {@link PteFlag}) and the PC
+ * physical memory layout ({@link createPcRam}, {@link pcMemoryMap}). Interrupts, devices
+ * and boot info come with the back-ends issue. Every export is documented where it is
+ * declared.
  *
  * @packageDocumentation
  */
@@ -43,3 +47,19 @@ export {
   X86_PHYS_LIMIT,
 } from './paging/pte';
 export { createX86PageTables, X86_USER_LIMIT } from './paging/x86-page-table';
+export {
+  createX86Platform,
+  decodeX86Exception,
+  X86_COSTS,
+  X86_DEFAULT_CPU_HZ,
+  X86_DEFAULT_TIME_SLICE_MS,
+  X86_REGISTERS,
+  X86_RFLAGS_USER_INITIAL,
+  type X86ExceptionFrame,
+  X86ExceptionMr,
+  X86PfError,
+  type X86PlatformOptions,
+  X86Vector,
+  x86ExceptionCode,
+  x86VectorName,
+} from './platform';
