@@ -1,20 +1,41 @@
 /**
- * `pnpm demo [--trace out.json]`: boots the ping-pong system and prints its console
- * and a summary. With `--trace`, writes a Chrome trace to open in Perfetto.
+ * `pnpm demo [--arch x86_64|aarch64] [--trace out.json]`: boots the ping-pong system
+ * on the chosen machine (default x86_64) and prints its console and a summary. With
+ * `--trace`, writes a Chrome trace to open in Perfetto. The same system boots
+ * unchanged on both back ends; only the cycle counts differ.
  */
 import { writeFileSync } from 'node:fs';
-import { exportChromeTrace, TraceRecorder } from '@pecan/kernel';
-import { createTestPlatform } from '@pecan/kernel/testing';
+import { createArmPlatform } from '@pecan/hw-arm';
+import { createX86Platform } from '@pecan/hw-x86';
+import { exportChromeTrace, type Platform, TraceRecorder } from '@pecan/kernel';
 import { bootPingPong } from './system';
 
-const traceAt = process.argv.indexOf('--trace');
-const tracePath = traceAt >= 0 ? process.argv[traceAt + 1] : undefined;
-if (traceAt >= 0 && !tracePath) {
-  console.error('pnpm demo: --trace needs a file name, e.g. --trace trace.json');
+const machines: Record<string, () => Platform> = {
+  x86_64: () => createX86Platform(),
+  aarch64: () => createArmPlatform(),
+};
+
+function option(name: string): string | undefined {
+  const at = process.argv.indexOf(name);
+  if (at < 0) return undefined;
+  const value = process.argv[at + 1];
+  if (!value || value.startsWith('--')) {
+    console.error(`pnpm demo: ${name} needs a value`);
+    process.exit(2);
+  }
+  return value;
+}
+
+const tracePath = option('--trace');
+const arch = option('--arch') ?? 'x86_64';
+const machine = machines[arch];
+if (!machine) {
+  console.error(`pnpm demo: unknown --arch ${arch}; choose one of ${Object.keys(machines).join(', ')}`);
   process.exit(2);
 }
 
-const platform = createTestPlatform();
+const platform = machine();
+console.log(`booting ping-pong on ${platform.name} (${platform.cpuHz / 1e6} MHz)\n`);
 const usPerCycle = 1e6 / platform.cpuHz;
 const kernel = bootPingPong({
   platform,

@@ -27,3 +27,20 @@ describe('ping-pong example', () => {
     expect(run()).toBe(run());
   });
 });
+
+describe('ping-pong on both machines', () => {
+  it('boots unchanged on x86-64 and AArch64: same console and IPCs, different cycle counts', async () => {
+    const { createX86Platform } = await import('@pecan/hw-x86');
+    const { createArmPlatform } = await import('@pecan/hw-arm');
+    const runs = [createTestPlatform(), createX86Platform(), createArmPlatform()].map((platform) => {
+      const k = bootPingPong({ platform });
+      const r = k.run();
+      return { text: k.logOutput.map((e) => e.text), ipc: r.ipcCount, reason: r.reason, time: r.time };
+    });
+    for (const run of runs.slice(1)) {
+      expect(run.text).toEqual(runs[0]!.text);
+      expect([run.ipc, run.reason]).toEqual([24, 'idle']);
+    }
+    expect(new Set(runs.map((r) => r.time)).size).toBe(3);
+  });
+});
