@@ -68,21 +68,31 @@ function raw(): Kernel {
   );
 }
 
-function measure(make: () => Kernel): number {
-  let best = Number.POSITIVE_INFINITY;
-  for (let round = 0; round < 5; round++) {
-    const k = make();
-    const t = process.hrtime.bigint();
-    k.run();
-    best = Math.min(best, Number(process.hrtime.bigint() - t) / N);
-  }
-  return best;
+/** ns per call of one run of a fresh system. */
+function once(make: () => Kernel): number {
+  const k = make();
+  const t = process.hrtime.bigint();
+  k.run();
+  return Number(process.hrtime.bigint() - t) / N;
 }
 
-measure(stub); // warm both paths before measuring either
-measure(raw);
-const rawNs = measure(raw);
-const stubNs = measure(stub);
+// Like with like: the same interface and arguments, the same server work (an add), both
+// sides in two tasks on one kernel, in this one process. The raw side is what a careful
+// hand-written exchange does (set the MRs, call, check the error bit, read MR0); the stub
+// side additionally sends the opcode and checks every value, tag and exception, as it must.
+// Warm-up runs both variants before anything is timed: V8 deoptimizes on shapes it sees
+// first (the kernel's IPC path differs between the two), which distorted the first samples.
+// Then rounds alternate between the two, so machine drift hits both alike; best of each.
+for (let round = 0; round < 3; round++) {
+  once(raw);
+  once(stub);
+}
+let rawNs = Number.POSITIVE_INFINITY;
+let stubNs = Number.POSITIVE_INFINITY;
+for (let round = 0; round < 7; round++) {
+  rawNs = Math.min(rawNs, once(raw));
+  stubNs = Math.min(stubNs, once(stub));
+}
 const result = {
   stub_call_ns: Math.round(stubNs),
   raw_ipc_ns: Math.round(rawNs),

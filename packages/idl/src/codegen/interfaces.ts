@@ -5,7 +5,21 @@ import type { NameTable } from './names';
 import type { TypeMapper } from './types';
 
 /** Locals the generated client methods use, which parameter names must avoid. */
-const CLIENT_LOCALS: ReadonlySet<string> = new Set(['w', 'r', 'tag']);
+const CLIENT_LOCALS: ReadonlySet<string> = new Set(['w', 'r', 'u', 'tag']);
+/** Locals of the generated serve loop, which the fast path's argument names must avoid. */
+const SERVE_LOCALS: ReadonlySet<string> = new Set([
+  'env',
+  'impl',
+  'options',
+  'd',
+  'u',
+  'tag',
+  'reply',
+  'served',
+  'v',
+  'e',
+  'idl',
+]);
 /** Parameters of the generated handler functions. */
 const HANDLER_LOCALS: ReadonlySet<string> = new Set(['impl', 'r', 'ctx']);
 
@@ -52,6 +66,22 @@ function resultType(types: TypeMapper, s: Shape): string {
   return `{ ${s.results.map((v) => `${v.key}: ${types.ts(v.type)}`).join('; ')} }`;
 }
 
+/** True when every value of a method is a scalar: each then has a fixed message register. */
+function scalarOnly(m: MethodSym): boolean {
+  return m.params.every((p) => p.type.kind === 'scalar') && (!m.returns || m.returns.kind === 'scalar');
+}
+
+/** `u32` → `U32`: the suffix of the runtime's put/get/is functions. */
+function scalarFn(prefix: string, ty: Ty): string {
+  const name = ty.kind === 'scalar' ? ty.name : 'u64';
+  return `idl.${prefix}${name[0]!.toUpperCase()}${name.slice(1)}`;
+}
+
+/** Whether a received scalar word needs a range check (64-bit types take any word). */
+function ranged(ty: Ty): boolean {
+  return ty.kind === 'scalar' && ty.name !== 'i64' && ty.name !== 'u64' && ty.name !== 'f64';
+}
+
 function methodDoc(out: Emitter, names: NameTable, m: MethodSym): void {
   const throws = m.raises.map((e) => `@throws {@link ${names.ref(e)}} when the server raises it.`);
   out.doc(m.doc, ...(throws.length > 0 ? [throws.join('\n')] : []));
@@ -87,20 +117,7 @@ export function emitInterface(out: Emitter, types: TypeMapper, names: NameTable,
   );
   emitClient(out, types, names, sym);
   emitServer(out, types, names, sym);
-  out.line('');
-  out.doc(
-    `Serves \`${sym.fqn}\`${sym.base ? ' and the interfaces it inherits' : ''} with \`impl\` in the calling thread, forever:\n` +
-      `\`yield* serve${n}(env, impl)\`. Malformed requests get error replies; the loop never throws.`,
-  );
-  out.list(
-    `export function serve${n}(`,
-    ['env: idl.ThreadEnv', `impl: ${n}Server`, 'options?: idl.ServeOptions'],
-    '): idl.UserCode<never> {',
-  );
-  out.indented(() =>
-    out.line(`return idl.serve(env, impl, ${n}Handlers, '${sym.requestWindows}', options);`),
-  );
-  out.line('}');
+  emitServe(out, sym);
 }
 
 function emitClient(out: Emitter, types: TypeMapper, names: NameTable, sym: InterfaceSym): void {
@@ -136,29 +153,138 @@ function emitClientMethod(
   methodDoc(out, names, m);
   const params = s.args.map((a) => `${a.local}: ${types.ts(a.type)}`);
   out.list(`*${m.name}(`, params, `): idl.UserCode<${resultType(types, s)}> {`);
+  if (scalarOnly(m)) out.indented(() => emitScalarClientBody(out, sym, m, s));
+  else
+    out.indented(() => {
+      out.line(`const w = this.stub.request(${n}.opcodes.${m.name}, '${m.replyWindows}');`);
+      for (const a of s.args) out.line(types.write(a.type, a.local));
+      if (m.oneway) {
+        out.line(`this.stub.sent(yield this.env.send(this.cap, w.finish(${n}.protocol)));`);
+        return;
+      }
+      out.line(`const tag: number = yield this.env.call(this.cap, w.finish(${n}.protocol));`);
+      const raises = m.raises.length > 0 ? `, ${n}Client.#${m.name}Raises` : '';
+      if (s.results.length === 0) {
+        out.line(`this.stub.reply(tag${raises}).done();`);
+        return;
+      }
+      out.line(`const r = this.stub.reply(tag${raises});`);
+      for (const v of s.results) out.line(`const ${v.local} = ${types.read(v.type)};`);
+      out.line('r.done();');
+      if (s.results.length === 1) out.line(`return ${s.results[0]!.local};`);
+      else
+        out.line(
+          `return { ${s.results.map((v) => (v.local === v.key ? v.key : `${v.key}: ${v.local}`)).join(', ')} };`,
+        );
+    });
+  out.line('}');
+}
+
+/** A client method whose values are all scalars: straight-line code on the UTCB. */
+function emitScalarClientBody(out: Emitter, sym: InterfaceSym, m: MethodSym, s: Shape): void {
+  const n = sym.name;
+  out.line(`const u = this.stub.begin('${m.replyWindows}');`);
+  out.line(`u.setMr(0, ${n}.opcodes.${m.name});`);
+  s.args.forEach((a, i) => {
+    out.line(`${scalarFn('put', a.type)}(u, ${i + 1}, ${a.local});`);
+  });
+  const request = `idl.msgtag(${n}.protocol, ${s.args.length + 1})`;
+  if (m.oneway) {
+    out.line(`this.stub.sent(yield this.env.send(this.cap, ${request}));`);
+    return;
+  }
+  out.line(`const tag: number = yield this.env.call(this.cap, ${request});`);
+  const raises = m.raises.length > 0 ? `, ${n}Client.#${m.name}Raises` : '';
+  out.line(`this.stub.check(tag, ${s.results.length}${raises});`);
+  if (s.results.length === 1) out.line(`return ${scalarFn('get', s.results[0]!.type)}(u, 0);`);
+  else if (s.results.length > 1) {
+    s.results.forEach((v, i) => {
+      out.line(`const ${v.local} = ${scalarFn('get', v.type)}(u, ${i});`);
+    });
+    out.line(
+      `return { ${s.results.map((v) => (v.local === v.key ? v.key : `${v.key}: ${v.local}`)).join(', ')} };`,
+    );
+  }
+}
+
+/**
+ * The serve function. Requests to the interface's own scalar-only methods are decoded,
+ * served and answered inline in the loop; everything else (other methods, inherited
+ * protocols, malformed requests) goes through the dispatch table.
+ */
+function emitServe(out: Emitter, sym: InterfaceSym): void {
+  const n = sym.name;
+  const fast = sym.methods.filter(scalarOnly);
+  out.line('');
+  out.doc(
+    `Serves \`${sym.fqn}\`${sym.base ? ' and the interfaces it inherits' : ''} with \`impl\` in the calling thread, forever:\n` +
+      `\`yield* serve${n}(env, impl)\`. Malformed requests get error replies; the loop never throws.`,
+  );
+  const params = ['env: idl.ThreadEnv', `impl: ${n}Server`, 'options?: idl.ServeOptions'];
+  if (fast.length === 0) {
+    out.list(`export function serve${n}(`, params, '): idl.UserCode<never> {');
+    out.indented(() =>
+      out.line(`return idl.serve(env, impl, ${n}Handlers, '${sym.requestWindows}', options);`),
+    );
+    out.line('}');
+    return;
+  }
+  out.list(`export function* serve${n}(`, params, '): idl.UserCode<never> {');
   out.indented(() => {
-    out.line(`const w = this.stub.request(${n}.opcodes.${m.name}, '${m.replyWindows}');`);
-    for (const a of s.args) out.line(types.write(a.type, a.local));
-    if (m.oneway) {
-      out.line(`this.stub.sent(yield this.env.send(this.cap, w.finish(${n}.protocol)));`);
-      return;
-    }
-    out.line(`const tag: number = yield this.env.call(this.cap, w.finish(${n}.protocol));`);
-    const raises = m.raises.length > 0 ? `, ${n}Client.#${m.name}Raises` : '';
-    if (s.results.length === 0) {
-      out.line(`this.stub.reply(tag${raises}).done();`);
-      return;
-    }
-    out.line(`const r = this.stub.reply(tag${raises});`);
-    for (const v of s.results) out.line(`const ${v.local} = ${types.read(v.type)};`);
-    out.line('r.done();');
-    if (s.results.length === 1) out.line(`return ${s.results[0]!.local};`);
-    else
-      out.line(
-        `return { ${s.results.map((v) => (v.local === v.key ? v.key : `${v.key}: ${v.local}`)).join(', ')} };`,
-      );
+    out.line(`const d = new idl.Dispatcher(env, impl, ${n}Handlers, '${sym.requestWindows}', options);`);
+    out.line('const u = env.utcb;');
+    out.line('let tag: number = yield d.wait();');
+    out.block('for (;;) {', () => {
+      out.line('let reply: number | undefined;');
+      out.block(`switch (d.opcode(tag, ${n}.protocol)) {`, () => {
+        for (const m of fast) emitServeCase(out, sym, m);
+      });
+      out.line('// Other methods, inherited protocols and malformed requests: the dispatch table.');
+      out.line('if (reply === undefined) reply = yield* d.dispatch(tag);');
+      out.line('tag = yield d.next(reply);');
+    });
   });
   out.line('}');
+}
+
+function emitServeCase(out: Emitter, sym: InterfaceSym, m: MethodSym): void {
+  const n = sym.name;
+  const s = shape(m, SERVE_LOCALS);
+  const op = `${n}.opcodes.${m.name}`;
+  out.block(`case ${op}: {`, () => {
+    const checks = [`idl.tagWords(tag) !== ${s.args.length + 1}`];
+    const passed: string[] = [];
+    s.args.forEach((a, i) => {
+      const ty = a.type;
+      if (ranged(ty)) {
+        out.line(`const ${a.local} = u.mr(${i + 1});`);
+        checks.push(`!${scalarFn('is', ty)}(${a.local})`);
+      } else out.line(`const ${a.local} = ${scalarFn('get', ty)}(u, ${i + 1});`);
+      passed.push(ty.kind === 'scalar' && ty.name === 'bool' ? `${a.local} === 1` : a.local);
+    });
+    const all = `if (${checks.join(' || ')}) break;`;
+    // The serve loop's case blocks are four levels deep.
+    if (all.length + 2 * 4 <= 110) out.line(all);
+    else for (const c of checks) out.line(`if (${c}) break;`);
+    out.block(
+      'try {',
+      () => {
+        out.list(`const served = impl.${m.name}(`, [...passed, `d.accept(${n}.protocol, ${op})`], ');');
+        if (s.results.length === 0) out.line('if (idl.isUserCode(served)) yield* served;');
+        else out.line('const v = idl.isUserCode(served) ? yield* served : served;');
+        if (s.results.length === 1) out.line(`${scalarFn('put', s.results[0]!.type)}(u, 0, v);`);
+        else
+          s.results.forEach((v, i) => {
+            out.line(`${scalarFn('put', v.type)}(u, ${i}, v.${v.key});`);
+          });
+        out.line(m.oneway ? 'reply = idl.NO_REPLY;' : `reply = idl.msgtag(0, ${s.results.length});`);
+      },
+      '} catch (e) {',
+    );
+    out.indented(() => out.line('reply = d.failure(e);'));
+    out.line('}');
+    out.line('break;');
+  });
 }
 
 function emitServer(out: Emitter, types: TypeMapper, names: NameTable, sym: InterfaceSym): void {

@@ -1,4 +1,4 @@
-import { Errno, type ThreadEnv, tagHasError, tagLabel } from '@pecan/kernel';
+import { Errno, type ThreadEnv, tagHasError, tagItems, tagLabel, tagWords, type Utcb } from '@pecan/kernel';
 import type { Codec } from './codec';
 import { IdlError } from './errors';
 import { Reader } from './reader';
@@ -62,6 +62,36 @@ export class Stub {
     const e = codec.read(r);
     r.done();
     throw e;
+  }
+
+  /**
+   * Starts a request whose values all sit at fixed positions (generated straight-line
+   * code): arms the receive windows for the reply and returns the UTCB to write to.
+   */
+  begin(replyWindows: string): Utcb {
+    this.windows.arm(replyWindows);
+    return this.env.utcb;
+  }
+
+  /**
+   * Checks the result tag of a call whose reply is `words` scalar words: returns when the
+   * reply is exactly that, and otherwise throws as {@link Stub.reply} does (an IPC
+   * failure, an error label, a declared exception, or a reply of the wrong length).
+   */
+  check(tag: number, words: number, raises: readonly Codec<Error>[] = NO_RAISES): void {
+    // The common case, a plain success reply (label 0, no items, no flags), in one compare.
+    if (tag === words) return;
+    this.checkSlow(tag, words, raises);
+  }
+
+  private checkSlow(tag: number, words: number, raises: readonly Codec<Error>[]): void {
+    const r = this.reply(tag, raises);
+    if (tagWords(tag) < words)
+      throw new IdlError(-Errno.EMSGTOOSHORT, `message ends after ${tagWords(tag)} words`);
+    if (tagWords(tag) > words || tagItems(tag) > 0) {
+      r.pos = words;
+      r.done();
+    }
   }
 
   /** Checks the result tag of a oneway send. */

@@ -6,16 +6,19 @@
  * @packageDocumentation
  */
 export type { ThreadEnv, UserCode } from '@pecan/kernel';
+export { msgtag, tagWords } from '@pecan/kernel';
 export { Client, type ClientOptions, Stub } from './client';
 export { type Codec, Codecs } from './codec';
 export { IdlError, IdlException } from './errors';
 export type { Flexpage } from './flexpage';
 export { Reader } from './reader';
+export * from './scalars';
 export {
   type CallContext,
   Dispatcher,
   type Handler,
   type Handlers,
+  isUserCode,
   NO_REPLY,
   type Raisable,
   type Served,

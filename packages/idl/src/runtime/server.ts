@@ -1,4 +1,12 @@
-import { Errno, msgtag, type ThreadEnv, tagHasError, tagLabel, type UserCode } from '@pecan/kernel';
+import {
+  Errno,
+  msgtag,
+  type SYSCALL,
+  type ThreadEnv,
+  tagHasError,
+  tagLabel,
+  type UserCode,
+} from '@pecan/kernel';
 import type { Codec } from './codec';
 import { IdlError } from './errors';
 import { Reader } from './reader';
@@ -56,7 +64,8 @@ export const NO_REPLY = -1;
 /** Returned by {@link Dispatcher.start} when {@link Dispatcher.finish} must run. */
 export const PENDING = -2;
 
-function isUserCode(v: unknown): v is UserCode<unknown> {
+/** True when a server method returned a generator (it makes IPC itself) rather than its results. */
+export function isUserCode<T>(v: Served<T>): v is UserCode<T> {
   return (
     typeof v === 'object' &&
     v !== null &&
@@ -76,6 +85,9 @@ export class Dispatcher<S> {
   readonly windows: ReceiveWindows;
   private readonly ctx: { env: ThreadEnv; label: number; rights: number };
   private handler: Handler<S> | undefined;
+  /** The method {@link Dispatcher.accept} took, as protocol and opcode; -1 when none. */
+  private acceptedProtocol = -1;
+  private acceptedOpcode = -1;
   private pending: UserCode<unknown> | null = null;
   private rejection = 0;
 
@@ -91,6 +103,61 @@ export class Dispatcher<S> {
     this.writer = new Writer(env.utcb);
     this.windows = new ReceiveWindows(env, options.memoryWindow);
     this.ctx = { env, label: 0, rights: 0 };
+  }
+
+  /** Arms the receive windows and returns the open wait to `yield`: the first receive. */
+  wait(): typeof SYSCALL {
+    this.arm();
+    return this.env.wait();
+  }
+
+  /**
+   * Arms the receive windows and returns the system call to `yield` after a request:
+   * reply with `reply` and wait, or only wait after a oneway request ({@link NO_REPLY}).
+   * A failed reply (the caller is gone, or sent without waiting) fails the whole
+   * replyAndWait before its wait phase; the error result then leads to a plain wait.
+   */
+  next(reply: number): typeof SYSCALL {
+    this.arm();
+    return reply === NO_REPLY ? this.env.wait() : this.env.replyAndWait(reply);
+  }
+
+  /**
+   * For generated fast paths: the opcode (MR0) of `tag`'s request when it is a plain
+   * request to `protocol` (no IPC error, no typed items, at least one word), else -1.
+   * The generated code still checks the word count and every value; anything it does
+   * not take goes to {@link Dispatcher.dispatch}.
+   */
+  opcode(tag: number, protocol: number): number {
+    if ((tag & 0x8fc0) !== 0 || (tag & 0x3f) === 0 || tag - (tag & 0xffff) !== protocol * 0x10000) return -1;
+    return this.env.utcb.mr(0);
+  }
+
+  /**
+   * For generated fast paths: records that the request (method `opcode` of `protocol`)
+   * was decoded completely, so that what the implementation throws is mapped to a
+   * reply with {@link Dispatcher.failure}, and returns the call context.
+   */
+  accept(protocol: number, opcode: number): CallContext {
+    const label = this.env.label;
+    const ctx = this.ctx;
+    ctx.rights = label & 3;
+    ctx.label = label - ctx.rights;
+    this.handler = undefined;
+    this.acceptedProtocol = protocol;
+    this.acceptedOpcode = opcode;
+    this.reader.decoded = true;
+    return ctx;
+  }
+
+  /**
+   * For generated fast paths: the reply for `e`, thrown by the implementation of the
+   * accepted method or while writing its reply (a declared exception, or −EIO).
+   */
+  failure(e: unknown): number {
+    if (this.handler === undefined && this.acceptedProtocol >= 0)
+      this.handler = this.handlers.get(this.acceptedProtocol)?.[this.acceptedOpcode];
+    return this.failed(e);
   }
 
   /** Arms the receive windows; call before every receive. */
@@ -129,6 +196,7 @@ export class Dispatcher<S> {
     r.begin(tag);
     windows.landed(r.itemCount);
     this.handler = undefined;
+    this.acceptedProtocol = -1;
     try {
       const table = this.handlers.get(tagLabel(tag));
       if (!table) throw new IdlError(-Errno.EBADPROTO, `no interface here has protocol ${tagLabel(tag)}`);
@@ -217,14 +285,10 @@ export function* serve<S>(
   options: ServeOptions = {},
 ): UserCode<never> {
   const d = new Dispatcher(env, impl, handlers, requestWindows, options);
-  d.arm();
-  let tag: number = yield env.wait();
+  let tag: number = yield d.wait();
   for (;;) {
     let reply = d.start(tag);
     if (reply === PENDING) reply = yield* d.finish();
-    d.arm();
-    // A failed reply (the caller is gone, or sent without waiting) fails the whole
-    // replyAndWait before its wait phase; the error result then leads to a plain wait.
-    tag = reply === NO_REPLY ? yield env.wait() : yield env.replyAndWait(reply);
+    tag = yield d.next(reply);
   }
 }

@@ -27,6 +27,12 @@ export class ReceiveWindows {
   /** Sets the buffer registers for a message whose items have the kinds `kinds` (`"cf"`). */
   arm(kinds: string): void {
     const u = this.env.utcb;
+    if (kinds.length === 0) {
+      // The common case, a message without typed items: no window at all.
+      u.setBr(0, 0);
+      this.armedCount = 0;
+      return;
+    }
     let next = 0;
     for (let i = 0; i < kinds.length; i++) {
       if (kinds.charCodeAt(i) === C) {

@@ -106,14 +106,13 @@ export class CalcClient extends idl.Client {
 
   /** Adds two numbers. */
   *add(a: number, b: number): idl.UserCode<number> {
-    const w = this.stub.request(Calc.opcodes.add, '');
-    w.i32(a);
-    w.i32(b);
-    const tag: number = yield this.env.call(this.cap, w.finish(Calc.protocol));
-    const r = this.stub.reply(tag);
-    const result = r.i32();
-    r.done();
-    return result;
+    const u = this.stub.begin('');
+    u.setMr(0, Calc.opcodes.add);
+    idl.putI32(u, 1, a);
+    idl.putI32(u, 2, b);
+    const tag: number = yield this.env.call(this.cap, idl.msgtag(Calc.protocol, 3));
+    this.stub.check(tag, 1);
+    return idl.getI32(u, 0);
   }
 
   /**
@@ -157,9 +156,10 @@ export class CalcClient extends idl.Client {
 
   /** A method without parameters or results. */
   *ping(): idl.UserCode<void> {
-    const w = this.stub.request(Calc.opcodes.ping, '');
-    const tag: number = yield this.env.call(this.cap, w.finish(Calc.protocol));
-    this.stub.reply(tag).done();
+    const u = this.stub.begin('');
+    u.setMr(0, Calc.opcodes.ping);
+    const tag: number = yield this.env.call(this.cap, idl.msgtag(Calc.protocol, 1));
+    this.stub.check(tag, 0);
   }
 }
 
@@ -273,10 +273,45 @@ export const CalcHandlers: idl.Handlers<CalcServer> = new Map<number, readonly i
  * Serves `demo.Calc` with `impl` in the calling thread, forever:
  * `yield* serveCalc(env, impl)`. Malformed requests get error replies; the loop never throws.
  */
-export function serveCalc(
+export function* serveCalc(
   env: idl.ThreadEnv,
   impl: CalcServer,
   options?: idl.ServeOptions,
 ): idl.UserCode<never> {
-  return idl.serve(env, impl, CalcHandlers, '', options);
+  const d = new idl.Dispatcher(env, impl, CalcHandlers, '', options);
+  const u = env.utcb;
+  let tag: number = yield d.wait();
+  for (;;) {
+    let reply: number | undefined;
+    switch (d.opcode(tag, Calc.protocol)) {
+      case Calc.opcodes.add: {
+        const a = u.mr(1);
+        const b = u.mr(2);
+        if (idl.tagWords(tag) !== 3 || !idl.isI32(a) || !idl.isI32(b)) break;
+        try {
+          const served = impl.add(a, b, d.accept(Calc.protocol, Calc.opcodes.add));
+          const v = idl.isUserCode(served) ? yield* served : served;
+          idl.putI32(u, 0, v);
+          reply = idl.msgtag(0, 1);
+        } catch (e) {
+          reply = d.failure(e);
+        }
+        break;
+      }
+      case Calc.opcodes.ping: {
+        if (idl.tagWords(tag) !== 1) break;
+        try {
+          const served = impl.ping(d.accept(Calc.protocol, Calc.opcodes.ping));
+          if (idl.isUserCode(served)) yield* served;
+          reply = idl.msgtag(0, 0);
+        } catch (e) {
+          reply = d.failure(e);
+        }
+        break;
+      }
+    }
+    // Other methods, inherited protocols and malformed requests: the dispatch table.
+    if (reply === undefined) reply = yield* d.dispatch(tag);
+    tag = yield d.next(reply);
+  }
 }

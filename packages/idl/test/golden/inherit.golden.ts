@@ -53,12 +53,11 @@ export class FileClient extends ObjectClient {
 
   /** @throws {@link Gone} when the server raises it. */
   *size(): idl.UserCode<bigint> {
-    const w = this.stub.request(File.opcodes.size, '');
-    const tag: number = yield this.env.call(this.cap, w.finish(File.protocol));
-    const r = this.stub.reply(tag, FileClient.#sizeRaises);
-    const result = r.u64();
-    r.done();
-    return result;
+    const u = this.stub.begin('');
+    u.setMr(0, File.opcodes.size);
+    const tag: number = yield this.env.call(this.cap, idl.msgtag(File.protocol, 1));
+    this.stub.check(tag, 1, FileClient.#sizeRaises);
+    return idl.getU64(u, 0);
   }
 
   *label(): idl.UserCode<Version> {
@@ -142,12 +141,34 @@ export const FileHandlers: idl.Handlers<FileServer> = new Map<number, readonly i
  * Serves `files.File` and the interfaces it inherits with `impl` in the calling thread, forever:
  * `yield* serveFile(env, impl)`. Malformed requests get error replies; the loop never throws.
  */
-export function serveFile(
+export function* serveFile(
   env: idl.ThreadEnv,
   impl: FileServer,
   options?: idl.ServeOptions,
 ): idl.UserCode<never> {
-  return idl.serve(env, impl, FileHandlers, '', options);
+  const d = new idl.Dispatcher(env, impl, FileHandlers, '', options);
+  const u = env.utcb;
+  let tag: number = yield d.wait();
+  for (;;) {
+    let reply: number | undefined;
+    switch (d.opcode(tag, File.protocol)) {
+      case File.opcodes.size: {
+        if (idl.tagWords(tag) !== 1) break;
+        try {
+          const served = impl.size(d.accept(File.protocol, File.opcodes.size));
+          const v = idl.isUserCode(served) ? yield* served : served;
+          idl.putU64(u, 0, v);
+          reply = idl.msgtag(0, 1);
+        } catch (e) {
+          reply = d.failure(e);
+        }
+        break;
+      }
+    }
+    // Other methods, inherited protocols and malformed requests: the dispatch table.
+    if (reply === undefined) reply = yield* d.dispatch(tag);
+    tag = yield d.next(reply);
+  }
 }
 
 /**

@@ -88,17 +88,17 @@ export class NamesClient extends idl.Client {
     ctx: number,
     impl: number,
   ): idl.UserCode<{ class: number; result: number }> {
-    const w = this.stub.request(Names.opcodes.delete, '');
-    w.u32(w_);
-    w.u32(r_);
-    w.u32(tag_);
-    w.u32(ctx);
-    w.u32(impl);
-    const tag: number = yield this.env.call(this.cap, w.finish(Names.protocol));
-    const r = this.stub.reply(tag, NamesClient.#deleteRaises);
-    const class_ = r.u32();
-    const result = r.u32();
-    r.done();
+    const u = this.stub.begin('');
+    u.setMr(0, Names.opcodes.delete);
+    idl.putU32(u, 1, w_);
+    idl.putU32(u, 2, r_);
+    idl.putU32(u, 3, tag_);
+    idl.putU32(u, 4, ctx);
+    idl.putU32(u, 5, impl);
+    const tag: number = yield this.env.call(this.cap, idl.msgtag(Names.protocol, 6));
+    this.stub.check(tag, 2, NamesClient.#deleteRaises);
+    const class_ = idl.getU32(u, 0);
+    const result = idl.getU32(u, 1);
     return { class: class_, result };
   }
 
@@ -183,10 +183,43 @@ export const NamesHandlers: idl.Handlers<NamesServer> = new Map<number, readonly
  * Serves `tricky.Names` with `impl` in the calling thread, forever:
  * `yield* serveNames(env, impl)`. Malformed requests get error replies; the loop never throws.
  */
-export function serveNames(
+export function* serveNames(
   env: idl.ThreadEnv,
   impl: NamesServer,
   options?: idl.ServeOptions,
 ): idl.UserCode<never> {
-  return idl.serve(env, impl, NamesHandlers, '', options);
+  const d = new idl.Dispatcher(env, impl, NamesHandlers, '', options);
+  const u = env.utcb;
+  let tag: number = yield d.wait();
+  for (;;) {
+    let reply: number | undefined;
+    switch (d.opcode(tag, Names.protocol)) {
+      case Names.opcodes.delete: {
+        const w = u.mr(1);
+        const r = u.mr(2);
+        const tag_ = u.mr(3);
+        const ctx = u.mr(4);
+        const impl_ = u.mr(5);
+        if (idl.tagWords(tag) !== 6) break;
+        if (!idl.isU32(w)) break;
+        if (!idl.isU32(r)) break;
+        if (!idl.isU32(tag_)) break;
+        if (!idl.isU32(ctx)) break;
+        if (!idl.isU32(impl_)) break;
+        try {
+          const served = impl.delete(w, r, tag_, ctx, impl_, d.accept(Names.protocol, Names.opcodes.delete));
+          const v = idl.isUserCode(served) ? yield* served : served;
+          idl.putU32(u, 0, v.class);
+          idl.putU32(u, 1, v.result);
+          reply = idl.msgtag(0, 2);
+        } catch (e) {
+          reply = d.failure(e);
+        }
+        break;
+      }
+    }
+    // Other methods, inherited protocols and malformed requests: the dispatch table.
+    if (reply === undefined) reply = yield* d.dispatch(tag);
+    tag = yield d.next(reply);
+  }
 }
