@@ -1,10 +1,12 @@
 import {
+  type ClockOptions,
   type CostModel,
   type ExceptionCause,
   type ExceptionState,
   FIASCO_AMD64_UTCB,
   type Platform,
   type RegisterLayout,
+  resolveClock,
   type WordSink,
   type WordSource,
 } from '@pecan/kernel';
@@ -241,19 +243,7 @@ export const ARM_DEFAULT_CPU_HZ = 1_000_000_000;
 export const ARM_DEFAULT_TIME_SLICE_MS = 10;
 
 /** Options for {@link createArmPlatform}. */
-export interface ArmPlatformOptions {
-  /** Core clock in Hz (default {@link ARM_DEFAULT_CPU_HZ}). */
-  readonly cpuHz?: number;
-  /** Default time slice in cycles (default 10 ms at `cpuHz`). */
-  readonly timeSlice?: number;
-}
-
-function positiveInt(what: string, v: number): number {
-  if (!Number.isSafeInteger(v) || v <= 0) {
-    throw new RangeError(`createArmPlatform: ${what} must be a positive integer, got ${v}`);
-  }
-  return v;
-}
+export type ArmPlatformOptions = ClockOptions;
 
 /**
  * The AArch64 `virt` back end's {@link Platform}: Fiasco's UTCB layout (64-bit words,
@@ -268,10 +258,11 @@ function positiveInt(what: string, v: number): number {
  * | `invalid-ip` | 0x8200_0007 | IABT_LOW (0x20) | IFSC 0b000111 (translation, level 3) | the IP |
  */
 export function createArmPlatform(options: ArmPlatformOptions = {}): Platform {
-  const cpuHz = positiveInt('cpuHz', options.cpuHz ?? ARM_DEFAULT_CPU_HZ);
-  const defaultTimeSlice = positiveInt(
-    'timeSlice',
-    options.timeSlice ?? Math.max(1, Math.round((cpuHz * ARM_DEFAULT_TIME_SLICE_MS) / 1000)),
+  const { cpuHz, defaultTimeSlice } = resolveClock(
+    'createArmPlatform',
+    options,
+    ARM_DEFAULT_CPU_HZ,
+    ARM_DEFAULT_TIME_SLICE_MS,
   );
   return {
     name: 'aarch64-virt',

@@ -1,10 +1,12 @@
 import {
+  type ClockOptions,
   type CostModel,
   type ExceptionCause,
   type ExceptionState,
   FIASCO_AMD64_UTCB,
   type Platform,
   type RegisterLayout,
+  resolveClock,
   type WordSink,
   type WordSource,
 } from '@pecan/kernel';
@@ -234,19 +236,7 @@ export const X86_DEFAULT_CPU_HZ = 2_000_000_000;
 export const X86_DEFAULT_TIME_SLICE_MS = 10;
 
 /** Options for {@link createX86Platform}. */
-export interface X86PlatformOptions {
-  /** Core clock in Hz (default {@link X86_DEFAULT_CPU_HZ}). */
-  readonly cpuHz?: number;
-  /** Default time slice in cycles (default 10 ms at `cpuHz`). */
-  readonly timeSlice?: number;
-}
-
-function positiveInt(what: string, v: number): number {
-  if (!Number.isSafeInteger(v) || v <= 0) {
-    throw new RangeError(`createX86Platform: ${what} must be a positive integer, got ${v}`);
-  }
-  return v;
-}
+export type X86PlatformOptions = ClockOptions;
 
 /**
  * The x86-64 PC back end's {@link Platform}: Fiasco's amd64 UTCB layout, the real
@@ -260,10 +250,11 @@ function positiveInt(what: string, v: number): number {
  * | `invalid-ip` | #PF (14) | 0x14 (U, I; not present) | the IP |
  */
 export function createX86Platform(options: X86PlatformOptions = {}): Platform {
-  const cpuHz = positiveInt('cpuHz', options.cpuHz ?? X86_DEFAULT_CPU_HZ);
-  const defaultTimeSlice = positiveInt(
-    'timeSlice',
-    options.timeSlice ?? Math.max(1, Math.round((cpuHz * X86_DEFAULT_TIME_SLICE_MS) / 1000)),
+  const { cpuHz, defaultTimeSlice } = resolveClock(
+    'createX86Platform',
+    options,
+    X86_DEFAULT_CPU_HZ,
+    X86_DEFAULT_TIME_SLICE_MS,
   );
   return {
     name: 'x86_64-pc',

@@ -30,6 +30,7 @@ export { Scheduler } from './objects/scheduler';
 export { Task } from './objects/task';
 export { type DeathReason, Thread, ThreadState } from './objects/thread';
 export { EX_REGS_KEEP } from './objects/thread-ops';
+export { type ClockOptions, resolveClock } from './platform/clock';
 export {
   type FrameAllocator,
   MemAccess,
