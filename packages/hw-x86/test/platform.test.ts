@@ -3,7 +3,6 @@ import {
   capIndex,
   type ExceptionCause,
   type ExceptionState,
-  FIRST_FREE_SLOT,
   Kernel,
   msgtag,
   Proto,
@@ -12,6 +11,7 @@ import {
   tagLabel,
   type UserCode,
 } from '@pecan/kernel';
+import { nullIpcRoundTripCycles } from '@pecan/kernel/testing';
 import { describe, expect, it } from 'vitest';
 import {
   createX86Platform,
@@ -162,31 +162,6 @@ describe('x86-64 platform: exception frames', () => {
   });
 });
 
-/** Client and server in two tasks doing `n` null call + replyAndWait round trips through a gate. */
-function pingPong(n: number): number {
-  const kernel = new Kernel({ platform: createX86Platform() });
-  const serverTask = kernel.createTask('server');
-  const clientTask = kernel.createTask('client');
-  const server = program(function* server(env: ThreadEnv): UserCode {
-    yield env.wait();
-    for (;;) yield env.replyAndWait(0);
-  });
-  const client = program(function* client(env: ThreadEnv): UserCode {
-    for (let i = 0; i < n; i++) {
-      const tag: number = yield env.call(capIndex(FIRST_FREE_SLOT), 0);
-      if (tag & 0x8000) throw new Error(`IPC failed: ${env.error(tag)}`);
-    }
-  });
-  const st = kernel.createThread(serverTask, server, { name: 'server', priority: 2 });
-  const gate = kernel.createGate(st, 0x10, 'bench');
-  kernel.mapCap(clientTask, FIRST_FREE_SLOT, gate, CapRights.RW);
-  kernel.createThread(clientTask, client, { name: 'client', priority: 1 });
-  const r = kernel.run();
-  expect(r.reason).toBe('idle');
-  expect(r.dead).toEqual([]);
-  return r.time;
-}
-
 describe('x86-64 platform: cost-model calibration', () => {
   // seL4 (sel4bench), x86-64 Skylake i7-6700: call 718 + reply 576 cycles.
   const SEL4_ROUND_TRIP = 718 + 576;
@@ -200,7 +175,7 @@ describe('x86-64 platform: cost-model calibration', () => {
 
   it('a two-task ping-pong costs exactly the calibrated figure per round trip', () => {
     const n = 200;
-    const perRoundTrip = (pingPong(2 * n) - pingPong(n)) / n;
+    const perRoundTrip = nullIpcRoundTripCycles(createX86Platform(), n);
     expect(perRoundTrip).toBe(calibrated);
     expect(perRoundTrip).toBeGreaterThanOrEqual(SEL4_ROUND_TRIP * 0.9);
     expect(perRoundTrip).toBeLessThanOrEqual(SEL4_ROUND_TRIP * 1.1);

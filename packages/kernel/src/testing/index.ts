@@ -4,6 +4,7 @@
  */
 
 export { checkInvariants } from './invariants';
+export { nullIpcRoundTripCycles, type PingPong, pingPong } from './ping-pong';
 export {
   createTestPlatform,
   TEST_COSTS,
