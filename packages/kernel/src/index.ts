@@ -31,6 +31,7 @@ export { Task } from './objects/task';
 export { type DeathReason, Thread, ThreadState } from './objects/thread';
 export { EX_REGS_KEEP } from './objects/thread-ops';
 export { type ClockOptions, resolveClock } from './platform/clock';
+export { type InterruptController, TriggerMode } from './platform/interrupts';
 export {
   type FrameAllocator,
   MemAccess,

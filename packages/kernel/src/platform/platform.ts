@@ -1,4 +1,5 @@
 import type { UtcbLayout } from '../abi/utcb';
+import type { InterruptController } from './interrupts';
 
 /**
  * Cycles the kernel charges for its own work. A back end calibrates these so that a
@@ -105,4 +106,6 @@ export interface Platform {
    * change IP, SP and flags). Fewer words than a full frame leave the state as it was.
    */
   readExceptionReply(words: number, reply: WordSource, state: ExceptionState): void;
+  /** The interrupt controller, when the machine has hardware interrupt lines. */
+  readonly interrupts?: InterruptController;
 }
