@@ -22,6 +22,7 @@ export {
   type ThreadOptions,
 } from './kernel';
 export { Factory } from './objects/factory';
+export { Icu } from './objects/icu';
 export { IpcGate } from './objects/ipc-gate';
 export { Irq } from './objects/irq';
 export { KernelMemoryCost, KObject, ObjectKind } from './objects/kobject';
@@ -57,6 +58,7 @@ export { l4Error } from './user/l4-error';
 export {
   FactoryRef,
   GateRef,
+  IcuRef,
   IrqRef,
   LogRef,
   SchedulerRef,

@@ -7,10 +7,12 @@ import { UtcbAllocator } from './abi/utcb';
 import { type Cap, CapSpace } from './cap/cap-space';
 import { createRoot, removeSubtree } from './cap/mapdb';
 import { invokeCapability } from './ipc/invoke';
-import { abortIpc, failIpc, sendMessage } from './ipc/ipc';
+import { abortIpc, failIpc, raiseIrq, sendMessage } from './ipc/ipc';
 import { dequeueSender, enqueueSender } from './ipc/sender-queue';
 import { Factory } from './objects/factory';
 import { abortSendersVia } from './objects/gate-ops';
+import { Icu } from './objects/icu';
+import { unbindLine } from './objects/icu-ops';
 import { IpcGate } from './objects/ipc-gate';
 import { Irq } from './objects/irq';
 import { KernelMemoryCost, type KObject, ObjectKind } from './objects/kobject';
@@ -134,6 +136,8 @@ export interface TaskOptions {
   readonly kernelMemory?: number;
   /** Give the task a capability to the root scheduler (default true). */
   readonly scheduler?: boolean;
+  /** Give the task the Icu (slot 6), when the platform has one (default false). */
+  readonly icu?: boolean;
 }
 
 const DEFAULT_KERNEL_MEMORY = 64 * 1024 * 1024;
@@ -165,6 +169,8 @@ export class Kernel {
   readonly rootScheduler: Scheduler;
   /** The capability space that holds the root mapping of every boot-time object. */
   readonly bootSpace: CapSpace;
+  /** The interrupt-controller object, when the platform has hardware interrupts. */
+  readonly icu: Icu | null;
   /** Log output, when no `logSink` was given. */
   readonly logOutput: LogEvent[] = [];
   /** Messages transferred so far. */
@@ -242,6 +248,30 @@ export class Kernel {
       2 ** cpus - 1,
     );
     this.adoptBootObject(this.rootScheduler);
+    const ic = platform.interrupts;
+    this.icu = ic ? new Icu(this.nextId++, 'icu', ic) : null;
+    if (this.icu && ic) {
+      this.adoptBootObject(this.icu);
+      ic.onPending = (cpu) => this.takeInterrupts(cpu);
+    }
+  }
+
+  /**
+   * The controller has interrupts pending for `cpuIndex`: acknowledge each, mask its
+   * line until the handler unmasks it (Fiasco's mask-and-ack), signal end of interrupt,
+   * and raise the bound Irq. A line nobody bound stays masked.
+   */
+  private takeInterrupts(cpuIndex: number): void {
+    const icu = this.icu;
+    if (!icu) return;
+    const ic = icu.controller;
+    const cpu = this.cpus[cpuIndex] ?? this.cpus[0]!;
+    for (let line = ic.acknowledge(cpuIndex); line >= 0; line = ic.acknowledge(cpuIndex)) {
+      ic.mask(line);
+      ic.endOfInterrupt(cpuIndex, line);
+      const irq = icu.bound.get(line);
+      if (irq) raiseIrq(this, cpu, irq);
+    }
   }
 
   // ===================================================================================
@@ -369,6 +399,7 @@ export class Kernel {
     this.mapCap(task, FixedSlot.FACTORY, factory, CapRights.ALL);
     this.mapCap(task, FixedSlot.LOG, log, CapRights.RW);
     if (options.scheduler ?? true) this.mapCap(task, FixedSlot.SCHEDULER, this.rootScheduler, CapRights.RWS);
+    if (options.icu && this.icu) this.mapCap(task, FixedSlot.ICU, this.icu, CapRights.RW);
     return task;
   }
 
@@ -935,6 +966,7 @@ export class Kernel {
       }
       case ObjectKind.IRQ: {
         const irq = obj as Irq;
+        unbindLine(irq);
         if (irq.qOwner) dequeueSender(irq.qOwner, irq);
         irq.target = null;
         this.releaseClosedWaiters(irq);

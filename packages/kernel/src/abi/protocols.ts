@@ -96,6 +96,9 @@ export const FactoryCreate = {
 /** IPC gate operations, sent with the KOBJECT label and the S right. */
 export const GateOp = { BIND: 0x10, GET_INFO: 0x11 } as const;
 
+/** Icu operations (label IRQ), Fiasco's `L4_ICU_OP_*`. */
+export const IcuOp = { BIND: 0, UNBIND: 1, INFO: 2, MSI_INFO: 3, UNMASK: 4, MASK: 5, SET_MODE: 6 } as const;
+
 /** Irq operations: with the IRQ label EOI and TRIGGER, with IRQ_SENDER ATTACH/DETACH. */
 export const IrqOp = { EOI: 0, ATTACH: 1, TRIGGER: 2, DETACH: 5 } as const;
 

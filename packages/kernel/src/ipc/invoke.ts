@@ -12,6 +12,7 @@ import type { Kernel } from '../kernel';
 import { replyError } from '../objects/decode';
 import { invokeFactory } from '../objects/factory-ops';
 import { invokeGate } from '../objects/gate-ops';
+import { invokeIcu } from '../objects/icu-ops';
 import { IpcGate } from '../objects/ipc-gate';
 import type { Irq } from '../objects/irq';
 import { invokeIrq } from '../objects/irq-ops';
@@ -164,6 +165,8 @@ function invokeKernelObject(k: Kernel, cpu: Cpu, t: Thread, cap: Cap, label: num
       return label === Proto.LOG ? invokeLog(k, cpu, t, cap, words) : replyError(Errno.EBADPROTO);
     case ObjectKind.GATE:
       return invokeGate(k, t, cap, words);
+    case ObjectKind.ICU:
+      return label === Proto.IRQ ? invokeIcu(k, cpu, t, cap, words) : replyError(Errno.EBADPROTO);
     default:
       return msgtag(-Errno.ENOSYS, 0);
   }

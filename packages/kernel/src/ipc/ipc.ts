@@ -343,6 +343,9 @@ export function raiseIrq(k: Kernel, cpu: Cpu, irq: Irq): void {
 export function unmaskIrq(k: Kernel, cpu: Cpu, irq: Irq): void {
   irq.masked = false;
   if (irq.pending && irq.qOwner === null) offerIrq(k, cpu, irq);
+  // A hardware line re-enables at the controller, which re-delivers a level line that
+  // is still asserted, or an edge that arrived while it was masked.
+  if (irq.icu) irq.icu.controller.unmask(irq.line);
 }
 
 function offerIrq(k: Kernel, cpu: Cpu, irq: Irq): void {

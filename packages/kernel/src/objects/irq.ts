@@ -1,3 +1,4 @@
+import type { Icu } from './icu';
 import { KObject, ObjectKind } from './kobject';
 import type { Sender, Thread } from './thread';
 
@@ -33,4 +34,8 @@ export class Irq extends KObject implements Sender {
   qOwner: Thread | null = null;
   /** Threads in a closed receive from this Irq (woken with an error if it is deleted). */
   closedWaitersHead: Thread | null = null;
+  /** The hardware line bound to this Irq through an Icu, or -1. */
+  line = -1;
+  /** The Icu the line belongs to, while bound. */
+  icu: Icu | null = null;
 }

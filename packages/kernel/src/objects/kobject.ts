@@ -9,6 +9,7 @@ export const ObjectKind = {
   SCHEDULER: 'scheduler',
   IRQ: 'irq',
   LOG: 'log',
+  ICU: 'icu',
 } as const;
 export type ObjectKind = (typeof ObjectKind)[keyof typeof ObjectKind];
 
@@ -24,6 +25,7 @@ export const KernelMemoryCost: Readonly<Record<ObjectKind, number>> = {
   scheduler: 64,
   irq: 64,
   log: 64,
+  icu: 0,
 };
 
 /**

@@ -5,6 +5,7 @@
 
 export { checkInvariants } from './invariants';
 export { nullIpcRoundTripCycles, type PingPong, pingPong } from './ping-pong';
+export { createTestInterruptController } from './test-interrupts';
 export {
   createTestPlatform,
   TEST_COSTS,

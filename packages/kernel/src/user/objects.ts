@@ -12,6 +12,7 @@ import {
   ExRegs,
   FactoryCreate,
   GateOp,
+  IcuOp,
   IrqOp,
   LogOp,
   Proto,
@@ -220,6 +221,37 @@ export class IrqRef extends ObjectRef {
   /** Unmasks the line (end of interrupt). */
   *unmask(): UserCode<number> {
     return yield* this.op(Proto.IRQ, [IrqOp.EOI]);
+  }
+}
+
+/** The Icu capability (slot 6): hardware interrupt lines. */
+export class IcuRef extends ObjectRef {
+  /** Binds hardware `line` to the Irq at `irq` (which needs S), as a map item like Fiasco. */
+  *bind(line: number, irq: number): UserCode<number> {
+    return yield* this.op(Proto.IRQ, [IcuOp.BIND, line, ITEM_MAP, objFpage(irq / 4096, 0, 0xf)], 1);
+  }
+
+  *unbind(line: number): UserCode<number> {
+    return yield* this.op(Proto.IRQ, [IcuOp.UNBIND, line]);
+  }
+
+  /** Number of lines (MR1 afterwards), or a negative error. */
+  *info(): UserCode<number> {
+    const err = yield* this.op(Proto.IRQ, [IcuOp.INFO]);
+    return err < 0 ? err : this.env.utcb.mr(1);
+  }
+
+  *mask(line: number): UserCode<number> {
+    return yield* this.op(Proto.IRQ, [IcuOp.MASK, line]);
+  }
+
+  *unmask(line: number): UserCode<number> {
+    return yield* this.op(Proto.IRQ, [IcuOp.UNMASK, line]);
+  }
+
+  /** Sets `line` edge- (0) or level-triggered (1). */
+  *setMode(line: number, mode: number): UserCode<number> {
+    return yield* this.op(Proto.IRQ, [IcuOp.SET_MODE, line, mode]);
   }
 }
 
