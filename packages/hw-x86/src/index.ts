@@ -6,13 +6,38 @@
  * the {@link X86ExceptionMr} layout, decoded by {@link decodeX86Exception}, and a cost
  * model calibrated to seL4's Skylake IPC figures), 4-level paging in the real entry
  * format ({@link createX86PageTables}, the entry bits in {@link PteFlag}) and the PC
- * physical memory layout ({@link createPcRam}, {@link pcMemoryMap}). Interrupts, devices
- * and boot info come with the back-ends issue. Every export is documented where it is
- * declared.
+ * physical memory layout ({@link createPcRam}, {@link pcMemoryMap}), and the interrupt
+ * path as register-accurate models: the 82093AA I/O APIC ({@link Ioapic}), the local
+ * APIC ({@link Lapic}) and the kernel's interrupt controller built on them
+ * ({@link createPcInterruptController}: lines are GSIs 0–23, GSI n on vector 0x20 + n).
+ * Devices and boot info come with the back-ends issue. Every export is documented where
+ * it is declared.
  *
  * @packageDocumentation
  */
 
+export {
+  type ApicBusDeliver,
+  type ApicMessage,
+  createPcInterruptController,
+  IOAPIC_DEST_SHIFT,
+  IOAPIC_PINS,
+  IOAPIC_VERSION,
+  Ioapic,
+  IoapicMmio,
+  type IoapicOptions,
+  IoapicReg,
+  IoDeliveryMode,
+  IoRedir,
+  LAPIC_SVR_ENABLE,
+  LAPIC_VERSION,
+  Lapic,
+  LapicReg,
+  PC_IRQ_VECTOR_BASE,
+  type PcInterruptController,
+  PcIrq,
+  routeApicMessage,
+} from './interrupts/index';
 export {
   createPcRam,
   PC_APIC_MMIO_SIZE,
