@@ -4,12 +4,38 @@
  * file, Fiasco's arm64 invoke ABI, exceptions as ESR_EL1/FAR_EL1 syndromes in the
  * {@link ArmExceptionMr} layout, decoded by {@link decodeArmException}, and a cost model
  * calibrated to seL4's Cortex-A57 IPC figures), AArch64 stage-1 translation tables
- * (4 KiB granule, 48-bit VA) in the real VMSAv8-64 descriptor format, and the `virt`
- * physical memory map. Every export is documented where it is declared.
+ * (4 KiB granule, 48-bit VA) in the real VMSAv8-64 descriptor format, the `virt`
+ * physical memory map, and the GICv2 interrupt controller: a register-level model of
+ * the Distributor and CPU interfaces (ARM IHI 0048B, {@link createGic}) and the kernel's
+ * `InterruptController` programmed through those registers
+ * ({@link createGicInterruptController}; lines = SPIs 32–127). Every export is documented where it is declared.
  *
  * @packageDocumentation
  */
 
+export {
+  createGic,
+  createGicInterruptController,
+  GIC_DEFAULT_PMR,
+  GIC_DEFAULT_PRIORITY,
+  GIC_FIRST_SPI,
+  GIC_FRAME_BYTES,
+  GIC_INTIDS,
+  GIC_MAX_CPUS,
+  GIC_SPURIOUS_INTID,
+  GICC_IAR_CPUID_SHIFT,
+  GICC_IIDR_VALUE,
+  GICD_IIDR_VALUE,
+  type Gic,
+  type GicCpuInterface,
+  Gicc,
+  GiccCtlr,
+  type GicDistributor,
+  Gicd,
+  GicdCtlr,
+  type GicInterruptController,
+  type GicInterruptControllerOptions,
+} from './gic/index';
 export {
   createVirtRam,
   VIRT_RAM_BASE,
