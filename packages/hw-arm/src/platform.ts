@@ -10,6 +10,7 @@ import {
   type WordSink,
   type WordSource,
 } from '@pecan/kernel';
+import { createGicInterruptController } from './gic/controller';
 
 /**
  * ESR_EL1 exception classes (EC, bits 31:26) that an EL0 thread can cause, as the Arm
@@ -267,6 +268,8 @@ export function createArmPlatform(options: ArmPlatformOptions = {}): Platform {
   return {
     name: 'aarch64-virt',
     arch: 'aarch64',
+    // Each platform object owns its controller: one kernel per platform object.
+    interrupts: createGicInterruptController(),
     wordBits: 64,
     utcbLayout: FIASCO_AMD64_UTCB,
     cpuHz,

@@ -386,8 +386,9 @@ describe('disabled interrupts stay pending (IHI 0048B §3.2.4, §4.3.5)', () => 
 
   it('an interrupt pending before the distributor is enabled is delivered when it is', () => {
     const { ic, calls } = controller();
+    ic.distributor.mmioWrite32(Gicd.CTLR, 0); // the controller starts enabled; turn it off
     ic.distributor.mmioWrite32(Gicd.ISENABLER + 4, 1 << 1);
-    ic.setLine(UART, true); // level (reset), distributor off
+    ic.setLine(UART, true); // a rising edge, distributor off
     expect(calls).toEqual([]);
     ic.configure(UART, TriggerMode.LEVEL); // enables distributor and CPU interface
     expect(calls).toEqual([0]);

@@ -10,6 +10,7 @@ import {
   type WordSink,
   type WordSource,
 } from '@pecan/kernel';
+import { createPcInterruptController } from './interrupts/controller';
 
 /**
  * x86 exception vectors 0–19 (Intel SDM Vol. 3A, §6.3.1, "Exceptions and Interrupts";
@@ -259,6 +260,8 @@ export function createX86Platform(options: X86PlatformOptions = {}): Platform {
   return {
     name: 'x86_64-pc',
     arch: 'x86_64',
+    // Each platform object owns its controller: one kernel per platform object.
+    interrupts: createPcInterruptController(),
     wordBits: 64,
     utcbLayout: FIASCO_AMD64_UTCB,
     cpuHz,

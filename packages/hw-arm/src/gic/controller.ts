@@ -55,7 +55,8 @@ const word = (base: number, intid: number): number => base + 4 * (intid >> 5);
  * - `onPending(cpu)` is called when CPU interface `cpu` starts signalling an interrupt:
  *   pending, enabled, targeted at `cpu`, above GICC_PMR and able to preempt.
  *
- * Until a line is configured everything is disabled, as after reset.
+ * At creation every SPI is configured (edge, priority 0xA0, CPU 0) and left disabled,
+ * with the Distributor and CPU interfaces enabled, as boot firmware leaves a GIC.
  *
  * @param cpus - number of CPUs (1–8).
  * @throws RangeError for a bad `cpus`; the methods throw RangeError for a CPU that does not exist.
@@ -138,5 +139,9 @@ export function createGicInterruptController(
     },
   };
   gic.onIrq = (cpu) => ic.onPending?.(cpu);
+  // Leave the GIC as boot firmware does before the kernel starts: every SPI configured
+  // (edge, default priority, CPU 0) but disabled, the Distributor and CPU interfaces on,
+  // so binding a line through the Icu only has to enable it.
+  for (const line of lines) ic.configure(line, TriggerMode.EDGE);
   return ic;
 }
