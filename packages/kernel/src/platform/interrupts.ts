@@ -23,11 +23,12 @@ export type TriggerMode = (typeof TriggerMode)[keyof typeof TriggerMode];
  * Lifecycle of one interrupt: a device asserts its line ({@link InterruptController.setLine});
  * if the line is enabled (unmasked) the controller calls {@link InterruptController.onPending}
  * for the target CPU; the kernel then {@link InterruptController.acknowledge}s it (reading
- * the LAPIC's highest in-service vector / the GIC's IAR), delivers it to the bound Irq,
- * and masks the line until the handler unmasks it; on unmask the kernel signals
- * {@link InterruptController.endOfInterrupt} (LAPIC EOI / GICC_EOIR) and re-enables the line.
- * A level-triggered line that is still asserted then fires again; an edge that arrived
- * while the line was masked stays pending and fires on unmask. Nothing is lost.
+ * the LAPIC's highest pending vector / the GIC's IAR), masks the line, signals
+ * {@link InterruptController.endOfInterrupt} at once (LAPIC EOI / GICC_EOIR: Fiasco's
+ * mask-and-ack, so a slow handler never holds the controller), and raises the bound Irq.
+ * When the handler unmasks the Irq, the kernel re-enables the line. A level-triggered
+ * line that is still asserted then fires again; an edge that arrived while the line was
+ * masked stays pending and fires on unmask. Nothing is lost.
  */
 export interface InterruptController {
   /** Name of the model, e.g. `"ioapic+lapic"` or `"gicv2"`. */
