@@ -4,8 +4,9 @@
  * file, Fiasco's arm64 invoke ABI, exceptions as ESR_EL1/FAR_EL1 syndromes in the
  * {@link ArmExceptionMr} layout, decoded by {@link decodeArmException}, and a cost model
  * calibrated to seL4's Cortex-A57 IPC figures), AArch64 stage-1 translation tables
- * (4 KiB granule, 48-bit VA) in the real VMSAv8-64 descriptor format, the `virt`
- * physical memory map, and the GICv2 interrupt controller: a register-level model of
+ * (4 KiB granule, 48-bit VA) in the real VMSAv8-64 descriptor format with normal and
+ * device memory ({@link ARM_MAIR_EL1}), the `virt` physical memory map
+ * ({@link virtMemoryMap}; the platform's `memory` is RAM, tables and map), and the GICv2 interrupt controller: a register-level model of
  * the Distributor and CPU interfaces (ARM IHI 0048B, {@link createGic}) and the kernel's
  * `InterruptController` programmed through those registers
  * ({@link createGicInterruptController}; lines = SPIs 32–127). Every export is documented where it is declared.
@@ -48,8 +49,9 @@ export {
   type VirtRegion,
   virtioMmioBase,
   virtioMmioIntid,
+  virtMemoryMap,
 } from './memory-map';
-export { createArmPageTables } from './mmu/arm-page-table';
+export { ARM_MAIR_EL1, createArmPageTables } from './mmu/arm-page-table';
 export {
   DESCRIPTOR_BYTES,
   DescBit,
@@ -57,7 +59,9 @@ export {
   DescLo,
   DescType,
   ENTRIES_PER_TABLE,
+  MAIR_ATTR_DEVICE_NGNRE,
   MAIR_ATTR_NORMAL_WB,
+  MAIR_INDEX_DEVICE,
   MAIR_INDEX_NORMAL,
   Shareability,
   TABLE_BYTES,
@@ -68,6 +72,7 @@ export {
   ARM_DEFAULT_CPU_HZ,
   ARM_DEFAULT_TIME_SLICE_MS,
   ARM_REGISTERS,
+  ArmAbortIss,
   ArmEc,
   type ArmExceptionFrame,
   ArmExceptionMr,

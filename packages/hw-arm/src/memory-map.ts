@@ -4,11 +4,11 @@
  * `a15irqmap[]`) and `include/hw/arm/virt.h` (`NUM_VIRTIO_TRANSPORTS`).
  *
  * Interrupt numbers are GIC INTIDs: SPI n is INTID 32 + n, PPI n is INTID 16 + n.
- * This module is deliberately small; the back-ends issue extends it.
+ * {@link virtMemoryMap} lists the regions as the kernel's boot info reports them.
  *
  * @module
  */
-import type { PhysicalMemory } from '@pecan/kernel';
+import type { MemoryRegion, PhysicalMemory } from '@pecan/kernel';
 
 /** One MiB. */
 const MiB = 1024 * 1024;
@@ -96,6 +96,34 @@ function checkSlot(slot: number): void {
 }
 
 /**
+ * The physical memory map of a `virt` machine with `ramSize` bytes of RAM, in address
+ * order: the device MMIO windows Pecan models or reserves ({@link VirtMap}: GIC
+ * distributor, GIC CPU interface, PL011 UART, PL031 RTC, and the
+ * {@link VIRTIO_MMIO_SLOTS} virtio-mmio transports as one window), then RAM at
+ * {@link VIRT_RAM_BASE}. `virt` has no firmware holes inside RAM, so there is no
+ * `reserved` region.
+ *
+ * @param ramSize - as for {@link createVirtRam}; defaults to {@link VIRT_RAM_DEFAULT_SIZE}.
+ * @throws RangeError for a size {@link createVirtRam} refuses.
+ */
+export function virtMemoryMap(ramSize: number = VIRT_RAM_DEFAULT_SIZE): readonly MemoryRegion[] {
+  checkRamSize(ramSize);
+  return [
+    { ...VirtMap.GIC_DIST, kind: 'mmio', name: 'GICv2 distributor' },
+    { ...VirtMap.GIC_CPU, kind: 'mmio', name: 'GICv2 CPU interface' },
+    { ...VirtMap.UART, kind: 'mmio', name: 'PL011 UART' },
+    { ...VirtMap.RTC, kind: 'mmio', name: 'PL031 RTC' },
+    {
+      base: VirtMap.VIRTIO_MMIO.base,
+      size: VIRTIO_MMIO_SLOTS * VIRTIO_MMIO_STRIDE,
+      kind: 'mmio',
+      name: `virtio-mmio (${VIRTIO_MMIO_SLOTS} transports)`,
+    },
+    { base: VIRT_RAM_BASE, size: ramSize, kind: 'ram', name: 'RAM' },
+  ];
+}
+
+/**
  * Creates the RAM of a `virt` machine: a zeroed buffer placed at {@link VIRT_RAM_BASE}.
  *
  * @param sizeBytes - RAM size; a positive multiple of 4 KiB, at most {@link VIRT_RAM_MAX_SIZE}
@@ -103,13 +131,14 @@ function checkSlot(slot: number): void {
  * @throws RangeError for a size that is not a positive multiple of 4 KiB or is too large.
  */
 export function createVirtRam(sizeBytes: number = VIRT_RAM_DEFAULT_SIZE): PhysicalMemory {
-  if (
-    !Number.isInteger(sizeBytes) ||
-    sizeBytes <= 0 ||
-    sizeBytes % 4096 !== 0 ||
-    sizeBytes > VIRT_RAM_MAX_SIZE
-  ) {
-    throw new RangeError(`RAM size ${sizeBytes} is not a positive multiple of 4 KiB up to 255 GiB`);
-  }
+  checkRamSize(sizeBytes);
   return { buffer: new ArrayBuffer(sizeBytes), base: VIRT_RAM_BASE, size: sizeBytes };
+}
+
+function checkRamSize(size: number): void {
+  if (!Number.isInteger(size) || size <= 0 || size % 4096 !== 0 || size > VIRT_RAM_MAX_SIZE) {
+    throw new RangeError(
+      `virt RAM size ${size}: must be a positive multiple of 4 KiB (4096 bytes), at most 255 GiB (${VIRT_RAM_MAX_SIZE} bytes)`,
+    );
+  }
 }

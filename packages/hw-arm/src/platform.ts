@@ -4,20 +4,25 @@ import {
   type ExceptionCause,
   type ExceptionState,
   FIASCO_AMD64_UTCB,
+  MemAccess,
   type Platform,
+  type PlatformMemory,
   type RegisterLayout,
   resolveClock,
+  WalkFault,
   type WordSink,
   type WordSource,
 } from '@pecan/kernel';
 import { createGicInterruptController } from './gic/controller';
+import { createVirtRam, VIRT_RAM_DEFAULT_SIZE, virtMemoryMap } from './memory-map';
+import { createArmPageTables } from './mmu/arm-page-table';
 
 /**
  * ESR_EL1 exception classes (EC, bits 31:26) that an EL0 thread can cause, as the Arm
  * ARM (DDI 0487, "ESR_EL1, Exception Syndrome Register (EL1)") numbers them — the same
  * values as Linux's `arch/arm64/include/asm/esr.h`. `_LOW` means "from a lower
  * exception level" (EL0 here), `_CUR` "taken without a change in exception level".
- * The back end produces UNKNOWN, IABT_LOW and BRK64.
+ * The back end produces UNKNOWN, IABT_LOW, DABT_LOW and BRK64.
  */
 export const ArmEc = {
   /** Unknown reason: an undefined or unallocated instruction. */
@@ -77,9 +82,11 @@ export function armEcName(ec: number): string {
 
 /**
  * Fault status codes of the IFSC/DFSC field (ISS bits 5:0) of instruction and data
- * aborts: translation, access-flag and permission faults at each lookup level
- * (add the level 0–3 to the base code; there is no level-0 access-flag or permission
- * fault with a 4 KiB granule and 48-bit VA).
+ * aborts (DDI 0487, ESR_EL1, "ISS encoding for an exception from an Instruction Abort"
+ * and "... from a Data Abort"): translation (0b0001LL), access-flag (0b0010LL) and
+ * permission (0b0011LL) faults at lookup level LL (add the level 0–3 to the base code;
+ * there is no level-0 access-flag or permission fault with a 4 KiB granule and 48-bit
+ * VA, since no leaf lives at level 0).
  */
 export const ArmFsc = {
   /** Translation fault, level 0; `+ n` for level n. */
@@ -92,6 +99,70 @@ export const ArmFsc = {
 
 /** ESR bit positions: EC 31:26, IL 25 (32-bit instruction), ISS 24:0. */
 export const Esr = { EC_SHIFT: 26, IL: 1 << 25, ISS_MASK: 0x1ff_ffff } as const;
+
+/**
+ * Fields of the ISS of an instruction or data abort that the back end sets (DDI 0487,
+ * ESR_EL1, "ISS encoding for an exception from a Data Abort" / "... from an
+ * Instruction Abort"). Everything else it leaves 0: ISV = 0 (no instruction syndrome),
+ * FnV = 0 (FAR is valid), EA = 0, CM = 0, S1PTW = 0 (not on a stage-2 walk).
+ */
+export const ArmAbortIss = {
+  /** IFSC/DFSC, bits 5:0: the fault status code, an {@link ArmFsc} + level. */
+  FSC_MASK: 0x3f,
+  /** WnR, bit 6 of a data abort: 1 when a write caused it (RES0 for instruction aborts). */
+  WNR: 1 << 6,
+} as const;
+
+/** Lowest address of the TTBR1_EL1 (kernel) range with 48-bit VAs: 2^64 − 2^48 (bits 63:48 all ones). */
+const TTBR1_BASE = 2 ** 64 - 2 ** 48;
+
+/** `level` as a lookup level in [lo, 3] (an integer; anything else is `lo`). */
+function clampLevel(level: number, lo: number): number {
+  return Number.isInteger(level) ? Math.min(Math.max(level, lo), 3) : lo;
+}
+
+/**
+ * The syndrome of a `memory` exception: an instruction abort (EC 0x20) for an
+ * instruction fetch, a data abort (EC 0x24, WnR on a write) for anything else, both
+ * from EL0 with IL = 1, and FAR_EL1 = the faulting address.
+ *
+ * The fault status code (IFSC/DFSC, ISS bits 5:0; DDI 0487, ESR_EL1, "ISS encoding for
+ * an exception from a Data Abort" and "... from an Instruction Abort"):
+ * - `NOT_MAPPED` (and any unknown `fault`): translation fault at `level` (0b0001LL).
+ * - `PROTECTION`: permission fault at `level` (0b0011LL), level clamped to 1–3 (the
+ *   leaves that carry permissions live at levels 1–3).
+ * - `BAD_ADDRESS` of the kernel half (bits 63:48 all ones, [2^64 − 2^48, 2^64)): a
+ *   TTBR1_EL1 address that exists but that EL0 may not touch (AP[1] = 0 on kernel
+ *   leaves): permission fault at `level` clamped to 1–3.
+ * - `BAD_ADDRESS` otherwise (bits 63:48 neither all zeros nor all ones, i.e. outside
+ *   both the TTBR0 and the TTBR1 range; or not a 64-bit address at all: negative, NaN,
+ *   a fraction, ≥ 2^64): translation fault at level 0, which is how the MMU reports a
+ *   VA outside the range of both TTBRn (DDI 0487 D5.2, D8.2 in issue I and later, the
+ *   VMSAv8-64 translation process: a VA outside the TTBR0 and TTBR1 ranges generates a Translation fault
+ *   reported at level 0, before any table is read).
+ *
+ * A kernel with FEAT_E0PD (TCR_EL1.E0PD1 = 1) would report EL0 accesses to the kernel
+ * half as level-0 translation faults too; Pecan reports what a kernel without it sees
+ * for a kernel page, whose AP[1] = 0 denies EL0: a permission fault.
+ *
+ * FAR is the address rounded down to an integer, 0 when it is not a 64-bit address
+ * (negative, NaN, ≥ 2^64).
+ */
+function memoryAbortSyndrome(address: number, access: number, fault: number, level: number) {
+  const far = address >= 0 && address < 2 ** 64 ? Math.floor(address) : 0;
+  let fsc: number;
+  if (fault === WalkFault.PROTECTION) {
+    fsc = ArmFsc.PERMISSION + clampLevel(level, 1);
+  } else if (fault === WalkFault.BAD_ADDRESS) {
+    const kernelHalf = address >= TTBR1_BASE && address < 2 ** 64;
+    fsc = kernelHalf ? ArmFsc.PERMISSION + clampLevel(level, 1) : ArmFsc.TRANSLATION;
+  } else {
+    fsc = ArmFsc.TRANSLATION + clampLevel(level, 0);
+  }
+  if ((access & MemAccess.EXEC) !== 0) return { esr: encodeEsr(ArmEc.IABT_LOW, fsc), far };
+  const wnr = (access & MemAccess.WRITE) !== 0 ? ArmAbortIss.WNR : 0;
+  return { esr: encodeEsr(ArmEc.DABT_LOW, fsc | wnr), far };
+}
 
 /** Builds an ESR_EL1 value from its fields; the result is an unsigned 32-bit number. */
 export function encodeEsr(ec: number, iss: number, il = true): number {
@@ -135,6 +206,9 @@ export function armExceptionSyndrome(cause: ExceptionCause): { esr: number; far:
     // an instruction abort from EL0 with IFSC = translation fault, level 3, FAR = the IP.
     case 'invalid-ip':
       return { esr: encodeEsr(ArmEc.IABT_LOW, ArmFsc.TRANSLATION + 3), far: cause.ip };
+    // A memory access no pager resolved: the abort the MMU would raise for it.
+    case 'memory':
+      return memoryAbortSyndrome(cause.address, cause.access, cause.fault, cause.level);
   }
 }
 
@@ -244,7 +318,13 @@ export const ARM_DEFAULT_CPU_HZ = 1_000_000_000;
 export const ARM_DEFAULT_TIME_SLICE_MS = 10;
 
 /** Options for {@link createArmPlatform}. */
-export type ArmPlatformOptions = ClockOptions;
+export interface ArmPlatformOptions extends ClockOptions {
+  /**
+   * RAM size in bytes: a positive multiple of 4 KiB, at most `VIRT_RAM_MAX_SIZE`
+   * (255 GiB). Defaults to `VIRT_RAM_DEFAULT_SIZE` (128 MiB, QEMU's default `-m`).
+   */
+  readonly ramSize?: number;
+}
 
 /**
  * The AArch64 `virt` back end's {@link Platform}: Fiasco's UTCB layout (64-bit words,
@@ -257,6 +337,19 @@ export type ArmPlatformOptions = ClockOptions;
  * | `thrown`, `bad-syscall` | 0x0200_0000 | UNKNOWN (0x00) | 0 | 0 |
  * | `triggered` (ex_regs) | 0xF200_0000 | BRK64 (0x3C) | 0 (`brk #0`) | 0 |
  * | `invalid-ip` | 0x8200_0007 | IABT_LOW (0x20) | IFSC 0b000111 (translation, level 3) | the IP |
+ * | `memory`, NOT_MAPPED at level L, read | 0x9200_0004 + L | DABT_LOW (0x24) | DFSC 0b0001LL (translation, level L) | the address |
+ * | `memory`, NOT_MAPPED at level L, write | 0x9200_0044 + L | DABT_LOW (0x24) | WnR, DFSC 0b0001LL | the address |
+ * | `memory`, NOT_MAPPED at level L, execute | 0x8200_0004 + L | IABT_LOW (0x20) | IFSC 0b0001LL | the address |
+ * | `memory`, PROTECTION at level L (1–3) | 0x9200_000C + L (write: + 0x40; execute: 0x8200_000C + L) | DABT_LOW / IABT_LOW | FSC 0b0011LL (permission, level L) | the address |
+ * | `memory`, BAD_ADDRESS in the kernel half (≥ 2^64 − 2^48) | as PROTECTION, level clamped to 1–3 | DABT_LOW / IABT_LOW | FSC 0b0011LL (permission) | the address |
+ * | `memory`, BAD_ADDRESS otherwise (non-canonical, negative, NaN) | 0x9200_0004 (write: 0x9200_0044; execute: 0x8200_0004) | DABT_LOW / IABT_LOW | FSC 0b000100 (translation, level 0) | the address (0 when negative, NaN or ≥ 2^64) |
+ *
+ * `memory` holds the machine's RAM ({@link ArmPlatformOptions.ramSize} bytes at
+ * 0x4000_0000), the AArch64 stage-1 page-table format over it
+ * ({@link createArmPageTables}), and the `virt` physical memory map
+ * ({@link virtMemoryMap}).
+ *
+ * @throws RangeError for a bad clock option or RAM size.
  */
 export function createArmPlatform(options: ArmPlatformOptions = {}): Platform {
   const { cpuHz, defaultTimeSlice } = resolveClock(
@@ -265,6 +358,10 @@ export function createArmPlatform(options: ArmPlatformOptions = {}): Platform {
     ARM_DEFAULT_CPU_HZ,
     ARM_DEFAULT_TIME_SLICE_MS,
   );
+  const ramSize = options.ramSize ?? VIRT_RAM_DEFAULT_SIZE;
+  const regions = virtMemoryMap(ramSize); // validates ramSize before anything is allocated
+  const ram = createVirtRam(ramSize);
+  const memory: PlatformMemory = { ram, pageTables: createArmPageTables(ram), regions };
   return {
     name: 'aarch64-virt',
     arch: 'aarch64',
@@ -276,6 +373,7 @@ export function createArmPlatform(options: ArmPlatformOptions = {}): Platform {
     defaultTimeSlice,
     cost: ARM_COSTS,
     registers: ARM_REGISTERS,
+    memory,
     writeExceptionFrame(cause: ExceptionCause, state: ExceptionState, out: WordSink): number {
       const { esr, far } = armExceptionSyndrome(cause);
       out.setWord(ArmExceptionMr.ESR, esr);

@@ -12,6 +12,7 @@ import {
   VirtMap,
   virtioMmioBase,
   virtioMmioIntid,
+  virtMemoryMap,
 } from '../src/index';
 
 describe('QEMU virt memory map', () => {
@@ -52,5 +53,22 @@ describe('QEMU virt memory map', () => {
     for (const bad of [0, -4096, 4097, 1.5, Number.NaN, 256 * 2 ** 30]) {
       expect(() => createVirtRam(bad)).toThrow(RangeError);
     }
+  });
+
+  it('virtMemoryMap lists the device windows, then RAM, in address order', () => {
+    expect(virtMemoryMap(64 * 1024 * 1024)).toEqual([
+      { base: 0x0800_0000, size: 0x1_0000, kind: 'mmio', name: 'GICv2 distributor' },
+      { base: 0x0801_0000, size: 0x1_0000, kind: 'mmio', name: 'GICv2 CPU interface' },
+      { base: 0x0900_0000, size: 0x1000, kind: 'mmio', name: 'PL011 UART' },
+      { base: 0x0901_0000, size: 0x1000, kind: 'mmio', name: 'PL031 RTC' },
+      { base: 0x0a00_0000, size: 0x4000, kind: 'mmio', name: 'virtio-mmio (32 transports)' },
+      { base: 0x4000_0000, size: 64 * 1024 * 1024, kind: 'ram', name: 'RAM' },
+    ]);
+    expect(virtMemoryMap().at(-1)!.size).toBe(VIRT_RAM_DEFAULT_SIZE);
+    // The virtio window covers every transport.
+    const virtio = virtMemoryMap()[4]!;
+    expect(virtioMmioBase(VIRTIO_MMIO_SLOTS - 1) + 0x200).toBe(virtio.base + virtio.size);
+    for (const bad of [0, 4097, Number.NaN, 256 * 2 ** 30])
+      expect(() => virtMemoryMap(bad)).toThrow(RangeError);
   });
 });

@@ -4,24 +4,32 @@ import {
   type ExceptionCause,
   type ExceptionState,
   Kernel,
+  MemAccess,
+  MemType,
   msgtag,
   Proto,
   program,
   type ThreadEnv,
   tagLabel,
   type UserCode,
+  WalkFault,
 } from '@pecan/kernel';
 import { nullIpcRoundTripCycles } from '@pecan/kernel/testing';
 import { describe, expect, it } from 'vitest';
 import {
   ARM_COSTS,
+  ArmAbortIss,
   ArmEc,
   ArmExceptionMr,
   armEcName,
+  armExceptionSyndrome,
   createArmPlatform,
   decodeArmException,
   encodeEsr,
+  VIRT_RAM_BASE,
+  virtMemoryMap,
 } from '../src/index';
+import { CountingAllocator, translation } from './helpers';
 
 /** Runs `writeExceptionFrame` into a plain array. */
 function frame(cause: ExceptionCause, state: ExceptionState): { n: number; words: number[] } {
@@ -148,6 +156,215 @@ describe('AArch64 platform: exception frames', () => {
     const t = { ...STATE };
     p.readExceptionReply(63, src, t);
     expect(t).toEqual(s);
+  });
+});
+
+describe('AArch64 platform: memory exceptions (ESR_EL1 ISS for instruction and data aborts)', () => {
+  // DDI 0487, ESR_EL1: EC 31:26 (IABT_LOW 0x20 → 0x8000_0000, DABT_LOW 0x24 → 0x9000_0000),
+  // IL bit 25 (0x0200_0000), ISS 24:0: WnR bit 6 (data aborts), IFSC/DFSC 5:0 = 0b0001LL
+  // translation fault at level LL, 0b0011LL permission fault at level LL.
+  const { READ, WRITE, EXEC } = MemAccess;
+  const { NOT_MAPPED, PROTECTION, BAD_ADDRESS } = WalkFault;
+  const KERNEL_VA = 2 ** 64 - 2 ** 12; // 0xFFFF_FFFF_FFFF_F000, TTBR1 range
+  const cases: [string, number, number, number, number, number, number][] = [
+    // name, address, access, fault, level, ESR, FAR
+    [
+      'NOT_MAPPED read, level 0: DABT, DFSC 0b000100',
+      0x8000_0000_0000,
+      READ,
+      NOT_MAPPED,
+      0,
+      0x9200_0004,
+      0x8000_0000_0000,
+    ],
+    ['NOT_MAPPED read, level 1: DFSC 0b000101', 0x4000_0000, READ, NOT_MAPPED, 1, 0x9200_0005, 0x4000_0000],
+    [
+      'NOT_MAPPED write, level 2: WnR, DFSC 0b000110',
+      0x20_1008,
+      WRITE,
+      NOT_MAPPED,
+      2,
+      0x9200_0046,
+      0x20_1008,
+    ],
+    ['NOT_MAPPED read, level 3: DFSC 0b000111', 0x1234, READ, NOT_MAPPED, 3, 0x9200_0007, 0x1234],
+    [
+      'NOT_MAPPED execute, level 3: IABT, IFSC 0b000111, no WnR',
+      0x40_0000,
+      EXEC,
+      NOT_MAPPED,
+      3,
+      0x8200_0007,
+      0x40_0000,
+    ],
+    ['PROTECTION write, level 3: WnR, DFSC 0b001111', 0x5008, WRITE, PROTECTION, 3, 0x9200_004f, 0x5008],
+    ['PROTECTION read, level 2: DFSC 0b001110', 0x20_0000, READ, PROTECTION, 2, 0x9200_000e, 0x20_0000],
+    [
+      'PROTECTION execute, level 1: IABT, IFSC 0b001101',
+      0x4000_0000,
+      EXEC,
+      PROTECTION,
+      1,
+      0x8200_000d,
+      0x4000_0000,
+    ],
+    [
+      'PROTECTION at level 0 is reported at level 1 (no level-0 permission fault)',
+      0x1000,
+      READ,
+      PROTECTION,
+      0,
+      0x9200_000d,
+      0x1000,
+    ],
+    [
+      'BAD_ADDRESS kernel half, read, level 0 → permission fault level 1',
+      KERNEL_VA,
+      READ,
+      BAD_ADDRESS,
+      0,
+      0x9200_000d,
+      KERNEL_VA,
+    ],
+    [
+      'BAD_ADDRESS kernel half, write, level 3 → WnR, permission fault level 3',
+      KERNEL_VA,
+      WRITE,
+      BAD_ADDRESS,
+      3,
+      0x9200_004f,
+      KERNEL_VA,
+    ],
+    [
+      'BAD_ADDRESS kernel half, execute → IABT, permission fault level 1',
+      2 ** 64 - 2 ** 48,
+      EXEC,
+      BAD_ADDRESS,
+      0,
+      0x8200_000d,
+      2 ** 64 - 2 ** 48,
+    ],
+    [
+      'BAD_ADDRESS non-canonical 2^48, write → WnR, translation fault level 0',
+      2 ** 48,
+      WRITE,
+      BAD_ADDRESS,
+      2,
+      0x9200_0044,
+      2 ** 48,
+    ],
+    [
+      'BAD_ADDRESS just below the kernel half → translation fault level 0',
+      2 ** 64 - 2 ** 49,
+      READ,
+      BAD_ADDRESS,
+      3,
+      0x9200_0004,
+      2 ** 64 - 2 ** 49,
+    ],
+    ['BAD_ADDRESS negative → translation fault level 0, FAR 0', -4096, READ, BAD_ADDRESS, 0, 0x9200_0004, 0],
+    [
+      'BAD_ADDRESS NaN, execute → IABT, translation fault level 0, FAR 0',
+      Number.NaN,
+      EXEC,
+      BAD_ADDRESS,
+      0,
+      0x8200_0004,
+      0,
+    ],
+    [
+      'BAD_ADDRESS 2^64 (not a 64-bit address) → translation fault level 0, FAR 0',
+      2 ** 64,
+      READ,
+      BAD_ADDRESS,
+      0,
+      0x9200_0004,
+      0,
+    ],
+  ];
+  it.each(cases)('%s', (_name, address, access, fault, level, esr, far) => {
+    const cause: ExceptionCause = { kind: 'memory', address, access, fault, level };
+    const { n, words } = frame(cause, STATE);
+    expect(n).toBe(5);
+    expect(words).toEqual([esr, far, 0x40_1000, 0x7fff_f000, 0x6000_0000]);
+    expect(armExceptionSyndrome(cause)).toEqual({ esr, far });
+    const d = decodeArmException(words);
+    expect(d.ecName).toBe(access === EXEC ? 'IABT_LOW' : 'DABT_LOW');
+    expect(d.il).toBe(true);
+    expect((d.iss & ArmAbortIss.WNR) !== 0).toBe(access === WRITE);
+  });
+
+  it('the ISS field constants: WnR is bit 6, the FSC bits 5:0', () => {
+    expect(ArmAbortIss).toEqual({ FSC_MASK: 0x3f, WNR: 0x40 });
+  });
+});
+
+describe('AArch64 platform: memory', () => {
+  const MiB = 1024 * 1024;
+  const DEVICES = [
+    { base: 0x0800_0000, size: 0x1_0000, kind: 'mmio', name: 'GICv2 distributor' },
+    { base: 0x0801_0000, size: 0x1_0000, kind: 'mmio', name: 'GICv2 CPU interface' },
+    { base: 0x0900_0000, size: 0x1000, kind: 'mmio', name: 'PL011 UART' },
+    { base: 0x0901_0000, size: 0x1000, kind: 'mmio', name: 'PL031 RTC' },
+    { base: 0x0a00_0000, size: 32 * 0x200, kind: 'mmio', name: 'virtio-mmio (32 transports)' },
+  ];
+
+  it('has 128 MiB of RAM at 0x4000_0000 by default, the AArch64 tables and the virt memory map', () => {
+    const m = createArmPlatform().memory!;
+    expect(m.ram.base).toBe(0x4000_0000);
+    expect(m.ram.size).toBe(128 * MiB);
+    expect(m.ram.buffer.byteLength).toBe(128 * MiB);
+    expect(m.pageTables.name).toBe('aarch64 stage-1 4K');
+    expect(m.regions).toEqual([...DEVICES, { base: 0x4000_0000, size: 128 * MiB, kind: 'ram', name: 'RAM' }]);
+    expect(m.regions).toEqual(virtMemoryMap());
+  });
+
+  it('takes a ramSize option', () => {
+    const m = createArmPlatform({ ramSize: 16 * MiB }).memory!;
+    expect(m.ram).toMatchObject({ base: VIRT_RAM_BASE, size: 16 * MiB });
+    expect(m.ram.buffer.byteLength).toBe(16 * MiB);
+    expect(m.regions.at(-1)).toEqual({ base: 0x4000_0000, size: 16 * MiB, kind: 'ram', name: 'RAM' });
+    expect(createArmPlatform({ ramSize: 4096 }).memory!.ram.size).toBe(4096);
+  });
+
+  it('refuses a bad RAM size with a RangeError that says why', () => {
+    for (const bad of [0, -4096, 4097, 1.5, Number.NaN, Number.POSITIVE_INFINITY, 256 * 2 ** 30]) {
+      expect(() => createArmPlatform({ ramSize: bad })).toThrow(RangeError);
+    }
+    expect(() => createArmPlatform({ ramSize: 4097 })).toThrow(
+      /RAM size 4097: must be a positive multiple of 4 KiB/,
+    );
+    expect(() => createArmPlatform({ ramSize: 256 * 2 ** 30 })).toThrow(/at most 255 GiB/);
+  });
+
+  it('lists regions in address order, without overlaps, RAM inside the RAM buffer', () => {
+    const m = createArmPlatform({ ramSize: 8 * MiB }).memory!;
+    for (let i = 1; i < m.regions.length; i++) {
+      const prev = m.regions[i - 1]!;
+      expect(m.regions[i]!.base).toBeGreaterThanOrEqual(prev.base + prev.size);
+    }
+    for (const r of m.regions.filter((r) => r.kind === 'ram')) {
+      expect(r.base).toBeGreaterThanOrEqual(m.ram.base);
+      expect(r.base + r.size).toBeLessThanOrEqual(m.ram.base + m.ram.size);
+    }
+    expect(m.regions.map((r) => r.kind)).toEqual(['mmio', 'mmio', 'mmio', 'mmio', 'mmio', 'ram']);
+  });
+
+  it('its page tables live in its RAM and map device memory; each platform has its own RAM', () => {
+    const p = createArmPlatform({ ramSize: 4 * MiB });
+    const { ram, pageTables } = p.memory!;
+    const alloc = new CountingAllocator(ram);
+    const root = pageTables.createRoot(alloc)!;
+    expect(root).toBe(VIRT_RAM_BASE);
+    const uart = 0x0900_0000;
+    expect(
+      pageTables.map(root, 0x1000_0000, uart, 12, MemAccess.READ | MemAccess.WRITE, alloc, MemType.DEVICE),
+    ).toBe(true);
+    expect(pageTables.walk(root, 0x1000_0004, MemAccess.WRITE, translation())).toMatchObject({
+      fault: 0,
+      frame: uart,
+    });
+    expect(createArmPlatform({ ramSize: 4 * MiB }).memory!.ram.buffer).not.toBe(ram.buffer);
   });
 });
 

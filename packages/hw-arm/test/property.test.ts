@@ -1,29 +1,32 @@
 /**
  * Property test: random map / unmap / walk sequences in a small VA window (GiB slots 0
  * and 511 under L0 entry 0 and slot 512 under L0 entry 1; first and last entries of
- * each table; 4 KiB, 2 MiB and 1 GiB pages; random rights; an allocator that sometimes
- * runs dry) against a reference model.
+ * each table; 4 KiB, 2 MiB and 1 GiB pages; random rights; normal and device memory; an
+ * allocator that sometimes runs dry, passed to map and unmap) against a reference model.
  *
  * The model keeps, for a fixed set of sample pages, the leaf that maps each one (shared
  * by the samples of the same leaf) with its accessed/dirty state, and applies the
  * format's documented policies: a map or unmap inside a larger block splits it
  * (children inherit AF and dirty state; an unmap whose split cannot get frames removes
  * the whole block instead); a map replaces every leaf in its range, keeping AF and the
- * dirty state when it maps the same frame at the same size again; rights 0 unmaps.
+ * dirty state when it maps the same frame at the same size again; rights 0 unmaps; a
+ * device leaf is never executable, and the children of a split keep the memory type.
  * The parts of a split block that hold no sample page are kept as "ghosts" that only
  * contribute their state to a later unmap covering them.
  *
- * After every step: every sample page probes (access 0) as the model says, and the
+ * After every step: every sample page probes (access 0) as the model says, its leaf
+ * descriptor has the model's memory type (AttrIndx 0 and SH 0b11, or AttrIndx 1 and SH
+ * 0b10), and the
  * allocator's live frames are exactly the table frames reachable from the root (no
  * leak, no use after free), and no reachable table but the root is empty.
  * Unmap statuses and walk results are compared as they happen. At the end, destroy
  * gives every frame back.
  */
-import { MemAccess, PageStatus, WalkFault } from '@pecan/kernel';
+import { MemAccess, MemType, PageStatus, WalkFault } from '@pecan/kernel';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createArmPageTables, createVirtRam } from '../src/index';
-import { CountingAllocator, tableCensus, translation } from './helpers';
+import { CountingAllocator, desc, indexOf, tableAt, tableCensus, translation } from './helpers';
 
 const SCALE = Number(process.env.PECAN_FUZZ_RUNS ?? 1);
 const FC = { seed: Number(process.env.PECAN_FUZZ_SEED ?? 42) };
@@ -47,6 +50,7 @@ interface Leaf {
   pa: number;
   order: number;
   rights: number;
+  memType: MemType;
   accessed: boolean;
   dirty: boolean;
 }
@@ -68,6 +72,7 @@ type Op =
       order: number;
       k: number | null;
       rights: number;
+      memType: MemType;
     }
   | { kind: 'unmap'; g: number; r: number; p: number; pick: number | null; order: number }
   | { kind: 'walk'; g: number; r: number; p: number; pick: number | null; offset: number; access: number }
@@ -90,6 +95,7 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
       order: orderArb,
       k: fc.option(fc.nat({ max: 2 ** 18 - 1 }), { nil: null, freq: 2 }),
       rights: fc.nat({ max: 7 }),
+      memType: fc.constantFrom<MemType>(MemType.NORMAL, MemType.NORMAL, MemType.DEVICE),
     }),
   },
   {
@@ -126,7 +132,10 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
 
 const statusOf = (leaf: { accessed: boolean; dirty: boolean }) =>
   (leaf.accessed ? PageStatus.ACCESSED : 0) | (leaf.dirty ? PageStatus.DIRTY : 0);
-const effective = (rights: number) => MemAccess.READ | (rights & (MemAccess.WRITE | MemAccess.EXEC));
+/** Rights a walk reports for a leaf: always READ; never EXEC on device memory. */
+const effective = (leaf: { rights: number; memType: MemType }) =>
+  MemAccess.READ |
+  (leaf.rights & (leaf.memType === MemType.DEVICE ? MemAccess.WRITE : MemAccess.WRITE | MemAccess.EXEC));
 const overlaps = (aVa: number, aOrder: number, bVa: number, bOrder: number) =>
   aVa < bVa + 2 ** bOrder && bVa < aVa + 2 ** aOrder;
 const alignDown = (va: number, order: number) => Math.floor(va / 2 ** order) * 2 ** order;
@@ -218,7 +227,7 @@ function runCase(ops: Op[]): void {
       const va = alignDown(target(op), op.order);
       const pa = op.k === null ? va + IDENTITY_OFFSET : op.k * 2 ** op.order;
       const failures = alloc.failures;
-      const ok = pt.map(root, va, pa, op.order, op.rights, alloc);
+      const ok = pt.map(root, va, pa, op.order, op.rights, alloc, op.memType);
       const allocated = alloc.failures === failures;
       if (op.rights === 0) {
         // "No mapping": the format unmaps the range, and that always succeeds.
@@ -238,6 +247,7 @@ function runCase(ops: Op[]): void {
             pa,
             order: op.order,
             rights: op.rights,
+            memType: op.memType,
             accessed: same && old.accessed,
             dirty: same && old.dirty,
           };
@@ -247,7 +257,7 @@ function runCase(ops: Op[]): void {
     } else if (op.kind === 'unmap') {
       const va = alignDown(target(op), op.order);
       const failures = alloc.failures;
-      const status = pt.unmap(root, va, op.order);
+      const status = pt.unmap(root, va, op.order, alloc);
       expect(status, where()).toBe(unmapModel(va, op.order, alloc.failures === failures));
     } else {
       const page = target(op);
@@ -257,7 +267,7 @@ function runCase(ops: Op[]): void {
       if (leaf === undefined) {
         expect(out.fault, where()).toBe(WalkFault.NOT_MAPPED);
       } else {
-        const rights = effective(leaf.rights);
+        const rights = effective(leaf);
         const fault = (op.access & ~rights) !== 0 ? WalkFault.PROTECTION : 0;
         expect(out, where()).toMatchObject({ fault, frame: leaf.pa, order: leaf.order, rights });
         if (fault === 0 && op.access !== 0) {
@@ -278,12 +288,23 @@ function runCase(ops: Op[]): void {
         out.fault !== 0 ||
         out.frame !== leaf.pa ||
         out.order !== leaf.order ||
-        out.rights !== effective(leaf.rights) ||
+        out.rights !== effective(leaf) ||
         out.levels !== 4 - (leaf.order - 12) / 9
       ) {
         throw new Error(
           `${where()}: 0x${s.toString(16)} walks to ${JSON.stringify(out)}, model ${JSON.stringify(leaf)}`,
         );
+      } else {
+        // AttrIndx (bits 4:2) and SH (bits 9:8) of the leaf: 0 and 0b11, or 1 and 0b10.
+        const level = out.levels - 1;
+        const d = desc(mem, tableAt(mem, root, s, level), indexOf(s, level));
+        const attrs = Number(d & 0x31cn);
+        const expected = leaf.memType === MemType.DEVICE ? 0x204 : 0x300;
+        if (attrs !== expected) {
+          throw new Error(
+            `${where()}: 0x${s.toString(16)} has attributes 0x${attrs.toString(16)}, model ${JSON.stringify(leaf)}`,
+          );
+        }
       }
     }
     const census = tableCensus(mem, root);

@@ -3,7 +3,7 @@
  * and dirty state (FEAT_HAFDBS, DDI 0487 D5.4), blocks, replacement, splitting, ENOMEM,
  * and robustness against bad addresses and corrupt tables.
  */
-import { MemAccess, PageStatus, type PhysicalMemory, WalkFault } from '@pecan/kernel';
+import { type FrameAllocator, MemAccess, PageStatus, type PhysicalMemory, WalkFault } from '@pecan/kernel';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { createArmPageTables, createVirtRam } from '../src/index';
 import {
@@ -123,7 +123,7 @@ describe('walk faults', () => {
       levels: 4,
     });
     // The failed write set neither AF nor dirty.
-    expect(pt.unmap(root, 0x5000, 12)).toBe(0);
+    expect(pt.unmap(root, 0x5000, 12, alloc)).toBe(0);
   });
 
   it('PROTECTION on execute with UXN = 1; execute succeeds with UXN = 0', () => {
@@ -157,7 +157,7 @@ describe('walk faults', () => {
     const l3 = tableAt(mem, root, 0x2000, 3);
     pokeDesc(mem, l3, 2, 0x0060_0000_8000_1bc1n); // 0b01 at L3
     expect(pt.walk(root, 0x2000, R, out)).toMatchObject({ fault: WalkFault.NOT_MAPPED, levels: 4 });
-    expect(pt.unmap(root, 0x2000, 12)).toBe(0);
+    expect(pt.unmap(root, 0x2000, 12, alloc)).toBe(0);
   });
 
   it('never indexes outside RAM: a table descriptor pointing outside it is not mapped', () => {
@@ -166,12 +166,12 @@ describe('walk faults', () => {
     for (const va of [5 * 2 ** 39, 6 * 2 ** 39]) {
       expect(pt.walk(root, va, R, out)).toMatchObject({ fault: WalkFault.NOT_MAPPED, levels: 1 });
       expect(pt.map(root, va, 0x8000_0000, 12, R, alloc)).toBe(false);
-      expect(pt.unmap(root, va, 12)).toBe(0);
+      expect(pt.unmap(root, va, 12, alloc)).toBe(0);
     }
     // A root outside RAM behaves as an empty space.
     expect(pt.walk(0x1000, 0, R, out)).toMatchObject({ fault: WalkFault.NOT_MAPPED, levels: 0 });
     expect(pt.map(0x1000, 0, 0, 12, R, alloc)).toBe(false);
-    expect(pt.unmap(0x1000, 0, 12)).toBe(0);
+    expect(pt.unmap(0x1000, 0, 12, alloc)).toBe(0);
   });
 
   it('honours hierarchical table attributes if present (APTable, UXNTable)', () => {
@@ -190,7 +190,7 @@ describe('Access flag and dirty state (FEAT_HAFDBS, DDI 0487 D5.4)', () => {
   it('a read sets AF: unmap reports ACCESSED', () => {
     pt.map(root, 0x1000, 0x8000_0000, 12, R | W, alloc);
     pt.walk(root, 0x1000, R, out);
-    expect(pt.unmap(root, 0x1000, 12)).toBe(ACCESSED);
+    expect(pt.unmap(root, 0x1000, 12, alloc)).toBe(ACCESSED);
   });
 
   it('an untouched page reports 0; a probe (access 0) translates but sets nothing', () => {
@@ -202,7 +202,7 @@ describe('Access flag and dirty state (FEAT_HAFDBS, DDI 0487 D5.4)', () => {
       rights: R | W,
       levels: 4,
     });
-    expect(pt.unmap(root, 0x1000, 12)).toBe(0);
+    expect(pt.unmap(root, 0x1000, 12, alloc)).toBe(0);
   });
 
   it('a write to a writable-clean page makes it dirty: unmap reports ACCESSED | DIRTY', () => {
@@ -210,14 +210,14 @@ describe('Access flag and dirty state (FEAT_HAFDBS, DDI 0487 D5.4)', () => {
     expect(pt.walk(root, 0x1ff8, W, out).fault).toBe(0);
     const l3 = tableAt(mem, root, 0x1000, 3);
     expect(desc(mem, l3, 1) & (1n << 7n)).toBe(0n); // AP[2] cleared
-    expect(pt.unmap(root, 0x1000, 12)).toBe(ACCESSED | DIRTY);
+    expect(pt.unmap(root, 0x1000, 12, alloc)).toBe(ACCESSED | DIRTY);
   });
 
   it('a read-only page is never dirty', () => {
     pt.map(root, 0x1000, 0x8000_0000, 12, R | X, alloc);
     pt.walk(root, 0x1000, W, out);
     pt.walk(root, 0x1000, X, out);
-    expect(pt.unmap(root, 0x1000, 12)).toBe(ACCESSED);
+    expect(pt.unmap(root, 0x1000, 12, alloc)).toBe(ACCESSED);
   });
 
   it('remapping the same frame (a rights change) keeps AF and the dirty state', () => {
@@ -225,18 +225,18 @@ describe('Access flag and dirty state (FEAT_HAFDBS, DDI 0487 D5.4)', () => {
     pt.walk(root, 0x1000, W, out);
     pt.map(root, 0x1000, 0x8000_0000, 12, R | X, alloc);
     expect(pt.walk(root, 0x1000, W, out).fault).toBe(WalkFault.PROTECTION);
-    expect(pt.unmap(root, 0x1000, 12)).toBe(ACCESSED | DIRTY);
+    expect(pt.unmap(root, 0x1000, 12, alloc)).toBe(ACCESSED | DIRTY);
     pt.map(root, MiB2, 0x8020_0000, 21, R, alloc);
     pt.walk(root, MiB2, R, out);
     pt.map(root, MiB2, 0x8020_0000, 21, R | W, alloc);
-    expect(pt.unmap(root, MiB2, 21)).toBe(ACCESSED);
+    expect(pt.unmap(root, MiB2, 21, alloc)).toBe(ACCESSED);
   });
 
   it('mapping another frame resets the state: AF = 0 and writable-clean', () => {
     pt.map(root, 0x1000, 0x8000_0000, 12, R | W, alloc);
     pt.walk(root, 0x1000, W, out);
     pt.map(root, 0x1000, 0x8000_1000, 12, R | W, alloc);
-    expect(pt.unmap(root, 0x1000, 12)).toBe(0);
+    expect(pt.unmap(root, 0x1000, 12, alloc)).toBe(0);
   });
 
   it('blocks track AF and dirty too', () => {
@@ -244,8 +244,8 @@ describe('Access flag and dirty state (FEAT_HAFDBS, DDI 0487 D5.4)', () => {
     pt.map(root, GiB, 0x8000_0000, 30, R | W, alloc);
     pt.walk(root, MiB2 + 0x12_3456, W, out);
     pt.walk(root, GiB + 0x1234_5678, R, out);
-    expect(pt.unmap(root, MiB2, 21)).toBe(ACCESSED | DIRTY);
-    expect(pt.unmap(root, GiB, 30)).toBe(ACCESSED);
+    expect(pt.unmap(root, MiB2, 21, alloc)).toBe(ACCESSED | DIRTY);
+    expect(pt.unmap(root, GiB, 30, alloc)).toBe(ACCESSED);
   });
 });
 
@@ -303,8 +303,8 @@ describe('map replaces what was there', () => {
       });
     }
     // The other pages inherited the block's AF and dirty state; the new page is fresh.
-    expect(pt.unmap(root, MiB2 + 0x4000, 12)).toBe(ACCESSED | DIRTY);
-    expect(pt.unmap(root, MiB2 + 0x3000, 12)).toBe(0);
+    expect(pt.unmap(root, MiB2 + 0x4000, 12, alloc)).toBe(ACCESSED | DIRTY);
+    expect(pt.unmap(root, MiB2 + 0x3000, 12, alloc)).toBe(0);
     expect(alloc.live.size).toBe(countTables(mem, root));
   });
 
@@ -313,7 +313,7 @@ describe('map replaces what was there', () => {
     pt.walk(root, MiB2 + 0x10, R, out);
     pt.map(root, MiB2 + 0x3000, 0x8000_3000, 12, R, alloc); // write-protect one page
     expect(pt.walk(root, MiB2 + 0x3000, W, out).fault).toBe(WalkFault.PROTECTION);
-    expect(pt.unmap(root, MiB2 + 0x3000, 12)).toBe(ACCESSED);
+    expect(pt.unmap(root, MiB2 + 0x3000, 12, alloc)).toBe(ACCESSED);
   });
 
   it('a 2 MiB map over 4 KiB pages frees their L3 table', () => {
@@ -416,14 +416,14 @@ describe('unmap', () => {
   it('clears exactly that page and returns 0 for what is not mapped', () => {
     pt.map(root, 0x1000, 0x8000_0000, 12, R, alloc);
     pt.map(root, 0x2000, 0x8000_1000, 12, R, alloc);
-    expect(pt.unmap(root, 0x3000, 12)).toBe(0);
-    expect(pt.unmap(root, 2 ** 40, 12)).toBe(0);
-    expect(pt.unmap(root, 2 ** 48, 12)).toBe(0);
-    pt.unmap(root, 0x1000, 12);
+    expect(pt.unmap(root, 0x3000, 12, alloc)).toBe(0);
+    expect(pt.unmap(root, 2 ** 40, 12, alloc)).toBe(0);
+    expect(pt.unmap(root, 2 ** 48, 12, alloc)).toBe(0);
+    pt.unmap(root, 0x1000, 12, alloc);
     expect(pt.walk(root, 0x1000, R, out).fault).toBe(WalkFault.NOT_MAPPED);
     expect(pt.walk(root, 0x2000, R, out).fault).toBe(0);
     expect(alloc.live.size).toBe(4);
-    pt.unmap(root, 0x2000, 12);
+    pt.unmap(root, 0x2000, 12, alloc);
     expect(alloc.live.size).toBe(1); // tables that became empty are freed, never the root
     expect(desc(mem, root, 0)).toBe(0n);
   });
@@ -431,7 +431,7 @@ describe('unmap', () => {
   it('a 4 KiB unmap inside a 2 MiB block splits it into an L3 table that inherits AF and dirty state', () => {
     pt.map(root, MiB2, 0x4020_0000, 21, R | W, alloc);
     pt.walk(root, MiB2 + 0x5000, W, out); // block: AF = 1, AP[2] = 0
-    expect(pt.unmap(root, MiB2 + 0x1000, 12)).toBe(ACCESSED | DIRTY);
+    expect(pt.unmap(root, MiB2 + 0x1000, 12, alloc)).toBe(ACCESSED | DIRTY);
     expect(alloc.live.size).toBe(4);
     const l3 = tableAt(mem, root, MiB2, 3);
     // Pages: bits[1:0] 0b11, lower attributes 0xF40 (AF set, AP[2] clear), DBM | PXN | UXN.
@@ -443,12 +443,12 @@ describe('unmap', () => {
       if (page === 1) expect(r.fault).toBe(WalkFault.NOT_MAPPED);
       else expect(r).toMatchObject({ fault: 0, frame: 0x4020_0000 + page * KiB4, order: 12, rights: R | W });
     }
-    expect(pt.unmap(root, MiB2 + 0x2000, 12)).toBe(ACCESSED | DIRTY);
+    expect(pt.unmap(root, MiB2 + 0x2000, 12, alloc)).toBe(ACCESSED | DIRTY);
   });
 
   it('a 4 KiB unmap inside a 1 GiB block splits twice (L2 blocks, then one L3 table)', () => {
     pt.map(root, GiB, 0x8000_0000, 30, R | X, alloc);
-    expect(pt.unmap(root, GiB + MiB2 + 0x3000, 12)).toBe(0);
+    expect(pt.unmap(root, GiB + MiB2 + 0x3000, 12, alloc)).toBe(0);
     expect(alloc.live.size).toBe(4);
     const l2 = tableAt(mem, root, GiB, 2);
     expect(hex64(desc(mem, l2, 0))).toBe(hex64(0x0020_0000_8000_0bc1n));
@@ -475,7 +475,7 @@ describe('unmap', () => {
   it('a 2 MiB unmap inside a 1 GiB block splits once', () => {
     pt.map(root, GiB, 0x8000_0000, 30, R, alloc);
     pt.walk(root, GiB, R, out);
-    expect(pt.unmap(root, GiB + 4 * MiB2, 21)).toBe(ACCESSED);
+    expect(pt.unmap(root, GiB + 4 * MiB2, 21, alloc)).toBe(ACCESSED);
     expect(alloc.live.size).toBe(3);
     expect(pt.walk(root, GiB + 4 * MiB2, R, out).fault).toBe(WalkFault.NOT_MAPPED);
     expect(pt.walk(root, GiB + 5 * MiB2, R, out)).toMatchObject({ fault: 0, order: 21 });
@@ -485,13 +485,13 @@ describe('unmap', () => {
     pt.map(root, MiB2, 0x4020_0000, 21, R | W, alloc);
     pt.walk(root, MiB2, R, out);
     alloc.allowMore(0);
-    expect(pt.unmap(root, MiB2 + 0x1000, 12)).toBe(ACCESSED);
+    expect(pt.unmap(root, MiB2 + 0x1000, 12, alloc)).toBe(ACCESSED);
     expect(pt.walk(root, MiB2, R, out).fault).toBe(WalkFault.NOT_MAPPED);
     expect(alloc.live.size).toBe(countTables(mem, root));
 
     pt.map(root, GiB, 0x8000_0000, 30, R, alloc);
     alloc.allowMore(1); // the double split needs two frames
-    expect(pt.unmap(root, GiB + 0x1000, 12)).toBe(0);
+    expect(pt.unmap(root, GiB + 0x1000, 12, alloc)).toBe(0);
     expect(pt.walk(root, GiB + MiB2, R, out).fault).toBe(WalkFault.NOT_MAPPED);
     expect(alloc.live.size).toBe(countTables(mem, root));
   });
@@ -502,7 +502,7 @@ describe('unmap', () => {
     pt.walk(root, MiB2, R, out);
     pt.walk(root, MiB2 + 0x7000, W, out);
     expect(alloc.live.size).toBe(4);
-    expect(pt.unmap(root, MiB2, 21)).toBe(ACCESSED | DIRTY);
+    expect(pt.unmap(root, MiB2, 21, alloc)).toBe(ACCESSED | DIRTY);
     expect(alloc.live.size).toBe(1); // the L3 table, then the empty L2 and L1 tables
     expect(pt.walk(root, MiB2 + 0x7000, R, out).fault).toBe(WalkFault.NOT_MAPPED);
   });
@@ -513,15 +513,15 @@ describe('unmap', () => {
     pt.walk(root, 3 * MiB2, R, out);
     pt.map(root, 5 * GiB, 0x8000_0000, 30, R, alloc);
     expect(alloc.live.size).toBe(4); // root, L1, L2, L3
-    expect(pt.unmap(root, 0, 30)).toBe(ACCESSED);
+    expect(pt.unmap(root, 0, 30, alloc)).toBe(ACCESSED);
     expect(alloc.live.size).toBe(2); // root and L1 stay: L1 still maps 5 GiB
   });
 
   it('refuses arguments outside the contract without throwing or changing anything', () => {
     pt.map(root, MiB2, 0x8000_0000, 21, R, alloc);
     const before = snapshot();
-    expect(pt.unmap(root, MiB2, 13)).toBe(0);
-    expect(pt.unmap(root, MiB2 + 0x1000, 21)).toBe(0);
+    expect(pt.unmap(root, MiB2, 13, alloc)).toBe(0);
+    expect(pt.unmap(root, MiB2 + 0x1000, 21, alloc)).toBe(0);
     expect(pt.map(root, 0x1000, 0x8000_0000, 20, R, alloc)).toBe(false);
     expect(pt.map(root, 0x1800, 0x8000_0000, 12, R, alloc)).toBe(false);
     expect(pt.map(root, 0x1000, 0x8000_0800, 12, R, alloc)).toBe(false);
@@ -534,12 +534,90 @@ describe('unmap', () => {
   });
 });
 
+describe('unmap uses the allocator it is given', () => {
+  /** Wraps `alloc`, logging what unmap takes from and gives back to it. */
+  const spy = () => {
+    const log = { allocated: [] as number[], freed: [] as number[] };
+    const wrapped: FrameAllocator = {
+      allocate: () => {
+        const frame = alloc.allocate();
+        if (frame !== null) log.allocated.push(frame);
+        return frame;
+      },
+      free: (frame) => {
+        log.freed.push(frame);
+        alloc.free(frame);
+      },
+    };
+    return { log, wrapped };
+  };
+
+  it('splitting a 2 MiB block takes one frame from it; emptying the tables gives L3, L2, L1 back to it', () => {
+    pt.map(root, MiB2, 0x4020_0000, 21, R, alloc);
+    const l1 = tableAt(mem, root, MiB2, 1);
+    const l2 = tableAt(mem, root, MiB2, 2);
+    expect(alloc.live.size).toBe(3);
+    const a = spy();
+    expect(pt.unmap(root, MiB2 + 0x1000, 12, a.wrapped)).toBe(0);
+    expect(a.log.allocated).toHaveLength(1);
+    expect(a.log.freed).toEqual([]);
+    const l3 = a.log.allocated[0]!;
+    expect(tableAt(mem, root, MiB2, 3)).toBe(l3);
+    expect(alloc.live.size).toBe(4);
+
+    // Unmap the other 511 pages, each with a fresh spy: nothing allocated, and only the
+    // last one frees the L3, L2 and L1 tables (bottom-up), never the root.
+    const frees: number[][] = [];
+    for (let page = 0; page < 512; page++) {
+      if (page === 1) continue;
+      const b = spy();
+      pt.unmap(root, MiB2 + page * KiB4, 12, b.wrapped);
+      expect(b.log.allocated).toEqual([]);
+      if (b.log.freed.length > 0) frees.push(b.log.freed);
+    }
+    expect(frees).toEqual([[l3, l2, l1]]);
+    expect([...alloc.live]).toEqual([root]);
+  });
+
+  it('splitting a 1 GiB block for a 4 KiB unmap takes two frames from it', () => {
+    pt.map(root, GiB, 0x8000_0000, 30, R, alloc);
+    const a = spy();
+    pt.unmap(root, GiB + 0x1000, 12, a.wrapped);
+    expect(a.log.allocated).toHaveLength(2);
+    expect(a.log.allocated).toEqual([tableAt(mem, root, GiB, 2), tableAt(mem, root, GiB, 3)]);
+    expect(alloc.live.size).toBe(4); // root, L1, the new L2 and L3
+    expect(alloc.live.size).toBe(countTables(mem, root));
+  });
+
+  it('a sub-table under an unmapped range goes back to it', () => {
+    pt.map(root, MiB2, 0x8000_0000, 12, R, alloc);
+    pt.map(root, 3 * MiB2, 0x8000_0000, 12, R, alloc); // keeps L1 and L2 alive
+    const l3 = tableAt(mem, root, MiB2, 3);
+    const a = spy();
+    pt.unmap(root, MiB2, 21, a.wrapped);
+    expect(a.log).toEqual({ allocated: [], freed: [l3] });
+    expect(alloc.live.size).toBe(4);
+  });
+
+  it('the format keeps no allocator per root: map with one allocator, unmap with another over other frames', () => {
+    // Two allocators over disjoint halves of RAM, each its own frame accounting.
+    const low = new CountingAllocator(mem, { first: mem.base + MiB }); // clear of `root`
+    const high = new CountingAllocator(mem, { first: mem.base + 2 * MiB });
+    const r = pt.createRoot(low)!;
+    pt.map(r, MiB2, 0x4020_0000, 21, R, low);
+    expect([low.live.size, high.live.size]).toEqual([3, 0]);
+    pt.unmap(r, MiB2 + 0x1000, 12, high);
+    expect([low.live.size, high.live.size]).toEqual([3, 1]); // the split's L3 table came from `high`
+    expect(tableAt(mem, r, MiB2, 3)).toBeGreaterThanOrEqual(mem.base + 2 * MiB);
+  });
+});
+
 describe('destroy', () => {
   it('frees every table frame and the root', () => {
     for (let i = 0; i < 20; i++) pt.map(root, i * 2 ** 39 + i * GiB + i * MiB2 + i * KiB4, 0, 12, R, alloc);
     pt.map(root, 0, 0, 30, R, alloc);
     pt.map(root, 5 * 2 ** 39, 0, 21, R, alloc);
-    pt.unmap(root, 0x1000, 12); // splits the 1 GiB block
+    pt.unmap(root, 0x1000, 12, alloc); // splits the 1 GiB block
     expect(alloc.live.size).toBe(countTables(mem, root));
     pt.destroy(root, alloc);
     expect(alloc.live.size).toBe(0);

@@ -3,9 +3,11 @@
  *
  * So far: the machine's kernel `Platform` ({@link createX86Platform}: register
  * file, Fiasco's amd64 invoke ABI, exceptions as x86 vectors with error code and CR2 in
- * the {@link X86ExceptionMr} layout, decoded by {@link decodeX86Exception}, and a cost
- * model calibrated to seL4's Skylake IPC figures), 4-level paging in the real entry
- * format ({@link createX86PageTables}, the entry bits in {@link PteFlag}) and the PC
+ * the {@link X86ExceptionMr} layout, decoded by {@link decodeX86Exception}, a cost
+ * model calibrated to seL4's Skylake IPC figures, and its memory: RAM, page tables and
+ * the memory map), 4-level paging in the real entry format, with write-back and
+ * uncached device memory types ({@link createX86PageTables}, the entry bits in
+ * {@link PteFlag}) and the PC
  * physical memory layout ({@link createPcRam}, {@link pcMemoryMap}), and the interrupt
  * path as register-accurate models: the 82093AA I/O APIC ({@link Ioapic}), the local
  * APIC ({@link Lapic}) and the kernel's interrupt controller built on them

@@ -4,18 +4,24 @@ import {
   type ExceptionCause,
   type ExceptionState,
   FIASCO_AMD64_UTCB,
+  MemAccess,
+  type MemoryRegion,
   type Platform,
+  type PlatformMemory,
   type RegisterLayout,
   resolveClock,
+  WalkFault,
   type WordSink,
   type WordSource,
 } from '@pecan/kernel';
 import { createPcInterruptController } from './interrupts/controller';
+import { createPcRam, PC_DEFAULT_RAM_SIZE, pcMemoryMap } from './memory-map';
+import { createX86PageTables, X86_USER_LIMIT } from './paging/x86-page-table';
 
 /**
  * x86 exception vectors 0–19 (Intel SDM Vol. 3A, §6.3.1, "Exceptions and Interrupts";
  * vectors 9 and 15 are reserved). Only the ones Pecan raises are produced by the back
- * end (#UD, #BP, #PF); the rest are here so handlers can name what they decode.
+ * end (#UD, #BP, #GP, #PF); the rest are here so handlers can name what they decode.
  */
 export const X86Vector = {
   /** Divide error. */
@@ -106,7 +112,36 @@ export const X86ExceptionMr = {
   WORDS: 6,
 } as const;
 
-/** Vector and error code the back end reports for each kind of {@link ExceptionCause}. */
+/** First canonical upper-half (kernel) address as a 64-bit value: 0xFFFF_8000_0000_0000. */
+const KERNEL_HALF_START = 2 ** 64 - 2 ** 47;
+
+/**
+ * True when `address`, the numeric value of a 64-bit linear address, is canonical
+ * (bits 63:47 all equal): an integer below 2^47, or one in [2^64 − 2^47, 2^64] (the top
+ * of the upper half rounds to 2^64 as a double). Negative, fractional, NaN and infinite
+ * values, and values above 2^64, are no 64-bit address and count as non-canonical.
+ */
+function isCanonical(address: number): boolean {
+  return (
+    (address >= 0 && address < X86_USER_LIMIT && Number.isInteger(address)) ||
+    (address >= KERNEL_HALF_START && address <= 2 ** 64)
+  );
+}
+
+/**
+ * Vector, error code and CR2 the back end reports for each kind of {@link ExceptionCause}
+ * (the table at {@link createX86Platform}).
+ *
+ * A `memory` cause is what the CPU would raise for the access: a non-canonical address
+ * faults before paging as #GP(0) (Intel SDM Vol. 3A §6.15, "Interrupt 13"; a
+ * general-protection fault reports no address, so CR2 is 0); every other one is a #PF
+ * (§4.7) with CR2 = the address, U = 1 (user mode), W for a write, I for an instruction
+ * fetch, and P = 0 for `NOT_MAPPED`, else 1: a `PROTECTION` fault, or a `BAD_ADDRESS`
+ * at a canonical address, which is in the upper half (a user access to a present
+ * supervisor page is a protection violation). `level` has no x86 encoding and is not
+ * reported. The address is the numeric value of the 64-bit address: a kernel address
+ * in the 48-bit form [2^47, 2^48) is non-canonical as a 64-bit value, reported as #GP.
+ */
 export function x86ExceptionCode(cause: ExceptionCause): { vector: number; errorCode: number; cr2: number } {
   switch (cause.kind) {
     // A thrown error or a yield that is no kernel entry is an instruction the CPU cannot
@@ -123,6 +158,18 @@ export function x86ExceptionCode(cause: ExceptionCause): { vector: number; error
     // in user mode: #PF with P=0, W=0, U=1, I=1 and CR2 = the address.
     case 'invalid-ip':
       return { vector: X86Vector.PF, errorCode: X86PfError.U | X86PfError.I, cr2: cause.ip };
+    case 'memory': {
+      const { address, access, fault } = cause;
+      if (!isCanonical(address)) return { vector: X86Vector.GP, errorCode: 0, cr2: 0 };
+      // P = 0 only for a page that is not there; a PROTECTION fault and a canonical
+      // BAD_ADDRESS (a supervisor page to user code) are protection violations.
+      const errorCode =
+        X86PfError.U |
+        (fault === WalkFault.NOT_MAPPED ? 0 : X86PfError.P) |
+        ((access & MemAccess.WRITE) !== 0 ? X86PfError.W : 0) |
+        ((access & MemAccess.EXEC) !== 0 ? X86PfError.I : 0);
+      return { vector: X86Vector.PF, errorCode, cr2: address };
+    }
   }
 }
 
@@ -237,18 +284,31 @@ export const X86_DEFAULT_CPU_HZ = 2_000_000_000;
 export const X86_DEFAULT_TIME_SLICE_MS = 10;
 
 /** Options for {@link createX86Platform}. */
-export type X86PlatformOptions = ClockOptions;
+export type X86PlatformOptions = ClockOptions & {
+  /**
+   * RAM size in bytes (default {@link PC_DEFAULT_RAM_SIZE}, 128 MiB): a multiple of
+   * 4 KiB, above 1 MiB and at most `PC_MAX_LOW_RAM` (3.5 GiB). Anything else throws a
+   * RangeError.
+   */
+  readonly ramSize?: number;
+};
 
 /**
  * The x86-64 PC back end's {@link Platform}: Fiasco's amd64 UTCB layout, the real
  * register file ({@link X86_REGISTERS}), exceptions as x86 vectors with error code and
- * CR2 ({@link X86ExceptionMr}), and the Skylake-calibrated {@link X86_COSTS}.
+ * CR2 ({@link X86ExceptionMr}), the Skylake-calibrated {@link X86_COSTS}, and `memory`:
+ * `ramSize` bytes of RAM at physical 0 ({@link createPcRam}), 4-level paging over it
+ * ({@link createX86PageTables}) and the PC memory map ({@link pcMemoryMap}).
  *
  * | cause | vector | error code | CR2 |
  * | --- | --- | --- | --- |
  * | `thrown`, `bad-syscall` | #UD (6) | 0 | 0 |
  * | `triggered` (ex_regs) | #BP (3) | 0 | 0 |
  * | `invalid-ip` | #PF (14) | 0x14 (U, I; not present) | the IP |
+ * | `memory`, any fault at a non-canonical address | #GP (13) | 0 | 0 |
+ * | `memory`, `BAD_ADDRESS` at a canonical upper-half address | #PF (14) | 0x5 (P, U) + W 0x2 on a write, I 0x10 on a fetch | the address |
+ * | `memory`, `NOT_MAPPED` | #PF (14) | 0x4 (U; not present) + W 0x2 on a write, I 0x10 on a fetch | the address |
+ * | `memory`, `PROTECTION` | #PF (14) | 0x5 (P, U) + W 0x2 on a write, I 0x10 on a fetch | the address |
  */
 export function createX86Platform(options: X86PlatformOptions = {}): Platform {
   const { cpuHz, defaultTimeSlice } = resolveClock(
@@ -257,6 +317,11 @@ export function createX86Platform(options: X86PlatformOptions = {}): Platform {
     X86_DEFAULT_CPU_HZ,
     X86_DEFAULT_TIME_SLICE_MS,
   );
+  const ramSize = options.ramSize ?? PC_DEFAULT_RAM_SIZE;
+  // pcMemoryMap checks the size (a RangeError) before any RAM is allocated.
+  const regions: readonly MemoryRegion[] = pcMemoryMap(ramSize);
+  const ram = createPcRam(ramSize);
+  const memory: PlatformMemory = { ram, pageTables: createX86PageTables(ram), regions };
   return {
     name: 'x86_64-pc',
     arch: 'x86_64',
@@ -268,6 +333,7 @@ export function createX86Platform(options: X86PlatformOptions = {}): Platform {
     defaultTimeSlice,
     cost: X86_COSTS,
     registers: X86_REGISTERS,
+    memory,
     writeExceptionFrame(cause: ExceptionCause, state: ExceptionState, out: WordSink): number {
       const { vector, errorCode, cr2 } = x86ExceptionCode(cause);
       out.setWord(X86ExceptionMr.VECTOR, vector);

@@ -4,28 +4,40 @@ import {
   type ExceptionCause,
   type ExceptionState,
   Kernel,
+  MemAccess,
+  MemType,
   msgtag,
   Proto,
   program,
   type ThreadEnv,
   tagLabel,
   type UserCode,
+  WalkFault,
 } from '@pecan/kernel';
 import { nullIpcRoundTripCycles } from '@pecan/kernel/testing';
 import { describe, expect, it } from 'vitest';
 import {
   createX86Platform,
   decodeX86Exception,
+  PC_DEFAULT_RAM_SIZE,
+  PC_MAX_LOW_RAM,
+  pcMemoryMap,
   X86_COSTS,
   X86ExceptionMr,
+  X86PfError,
   X86Vector,
+  x86ExceptionCode,
   x86VectorName,
 } from '../src/index';
+import { CountingAllocator, translation } from './helpers';
+
+/** One platform for the frame tests (each platform allocates its RAM). */
+const PLATFORM = createX86Platform();
 
 /** Runs `writeExceptionFrame` into a plain array. */
 function frame(cause: ExceptionCause, state: ExceptionState): { n: number; words: number[] } {
   const words: number[] = [];
-  const n = createX86Platform().writeExceptionFrame(cause, state, {
+  const n = PLATFORM.writeExceptionFrame(cause, state, {
     setWord: (i, v) => {
       words[i] = v;
     },
@@ -159,6 +171,168 @@ describe('x86-64 platform: exception frames', () => {
     const t = { ...STATE };
     p.readExceptionReply(63, src, t);
     expect(t).toEqual(s);
+  });
+});
+
+describe("x86-64 platform: 'memory' exceptions (SDM Vol. 3A §4.7 #PF error code, §6.15 #GP)", () => {
+  const { READ, WRITE, EXEC } = MemAccess;
+  const { P, W, U, I } = X86PfError;
+  /** The first canonical upper-half address, 0xFFFF_8000_0000_0000 = 2^64 − 2^47. */
+  const KERNEL = 2 ** 64 - 2 ** 47;
+  const mem = (address: number, access: number, fault: number, level = 0): ExceptionCause => ({
+    kind: 'memory',
+    address,
+    access,
+    fault,
+    level,
+  });
+  /** [vector, error code, CR2] of a frame written for `cause`. */
+  const head = (cause: ExceptionCause) => frame(cause, STATE).words.slice(0, 3);
+
+  it('NOT_MAPPED → #PF, P = 0, U = 1, W on a write, I on a fetch, CR2 = the address', () => {
+    expect(head(mem(0x40_1234, READ, WalkFault.NOT_MAPPED, 3))).toEqual([14, 0x4, 0x40_1234]);
+    expect(head(mem(0x40_1234, WRITE, WalkFault.NOT_MAPPED, 1))).toEqual([14, 0x6, 0x40_1234]);
+    expect(head(mem(0x40_1234, EXEC, WalkFault.NOT_MAPPED, 0))).toEqual([14, 0x14, 0x40_1234]);
+    expect(head(mem(0x7fff_ffff_fff8, WRITE, WalkFault.NOT_MAPPED))).toEqual([14, U | W, 0x7fff_ffff_fff8]);
+    expect(head(mem(0x7fff_ffff_f000, EXEC, WalkFault.NOT_MAPPED))).toEqual([14, U | I, 0x7fff_ffff_f000]);
+  });
+
+  it('PROTECTION → #PF, P = 1, U = 1, W on a write, I on a fetch, CR2 = the address', () => {
+    expect(head(mem(0x40_1234, READ, WalkFault.PROTECTION, 3))).toEqual([14, 0x5, 0x40_1234]);
+    expect(head(mem(0x40_1234, WRITE, WalkFault.PROTECTION, 3))).toEqual([14, 0x7, 0x40_1234]);
+    expect(head(mem(0x40_1234, EXEC, WalkFault.PROTECTION, 2))).toEqual([14, 0x15, 0x40_1234]);
+    expect(head(mem(0, READ, WalkFault.PROTECTION))).toEqual([14, P | U, 0]);
+  });
+
+  it('BAD_ADDRESS in the canonical upper half → #PF, P = 1, U = 1 (a user access to a supervisor page)', () => {
+    expect(head(mem(KERNEL, READ, WalkFault.BAD_ADDRESS))).toEqual([14, 0x5, KERNEL]);
+    expect(head(mem(KERNEL, WRITE, WalkFault.BAD_ADDRESS))).toEqual([14, 0x7, KERNEL]);
+    expect(head(mem(KERNEL + 0x1000, EXEC, WalkFault.BAD_ADDRESS))).toEqual([14, 0x15, KERNEL + 0x1000]);
+    // 0xFFFF_FFFF_FFFF_F000 is 2^64 − 4096, which rounds to 2^64 as a double.
+    expect(head(mem(2 ** 64, READ, WalkFault.BAD_ADDRESS))).toEqual([14, P | U, 2 ** 64]);
+  });
+
+  it('BAD_ADDRESS at a non-canonical address (bits 63:47 not all equal) → #GP(0), CR2 = 0', () => {
+    for (const address of [
+      2 ** 47, // 0x0000_8000_0000_0000, the first non-canonical address
+      2 ** 48 - 0x1000, // the kernel half in 48-bit form is not canonical as a 64-bit value
+      2 ** 48,
+      2 ** 63,
+      KERNEL - 0x1000, // 0xFFFF_7FFF_FFFF_F000, the last non-canonical page
+    ]) {
+      for (const access of [READ, WRITE, EXEC]) {
+        expect(head(mem(address, access, WalkFault.BAD_ADDRESS))).toEqual([13, 0, 0]);
+      }
+    }
+  });
+
+  it('any fault at a non-canonical address is #GP(0), as the CPU checks canonicality before paging', () => {
+    expect(head(mem(2 ** 47, WRITE, WalkFault.NOT_MAPPED))).toEqual([13, 0, 0]);
+    expect(head(mem(2 ** 47, EXEC, WalkFault.PROTECTION))).toEqual([13, 0, 0]);
+  });
+
+  it('a negative, fractional, NaN, infinite or above-2^64 address does not throw: #GP(0)', () => {
+    for (const address of [-1, -0x1000, 0.5, Number.NaN, Number.POSITIVE_INFINITY, -Infinity, 2 ** 65]) {
+      expect(x86ExceptionCode(mem(address, READ, WalkFault.BAD_ADDRESS))).toEqual({
+        vector: X86Vector.GP,
+        errorCode: 0,
+        cr2: 0,
+      });
+      expect(head(mem(address, WRITE, WalkFault.NOT_MAPPED))).toEqual([13, 0, 0]);
+    }
+  });
+
+  it('the whole frame: RIP, RSP and RFLAGS follow, and decodeX86Exception names the vector', () => {
+    const pf = frame(mem(0x40_2000, WRITE, WalkFault.PROTECTION, 3), STATE);
+    expect(pf.n).toBe(6);
+    expect(pf.words).toEqual([14, 0x7, 0x40_2000, 0x40_1000, 0x7fff_f000, 0x202]);
+    expect(decodeX86Exception(pf.words)).toMatchObject({ name: '#PF', errorCode: P | W | U, cr2: 0x40_2000 });
+    const gp = frame(mem(2 ** 47, READ, WalkFault.BAD_ADDRESS), STATE);
+    expect(gp.words).toEqual([13, 0, 0, 0x40_1000, 0x7fff_f000, 0x202]);
+    expect(decodeX86Exception(gp.words).name).toBe('#GP');
+  });
+});
+
+describe('x86-64 platform: memory', () => {
+  it('has 128 MiB of RAM at physical 0 by default, 4-level page tables over it and the PC memory map', () => {
+    const m = createX86Platform().memory!;
+    expect(Object.keys(m).sort()).toEqual(['pageTables', 'ram', 'regions']);
+    expect(m.ram.base).toBe(0);
+    expect(m.ram.size).toBe(128 * 1024 * 1024);
+    expect(m.ram.size).toBe(PC_DEFAULT_RAM_SIZE);
+    expect(m.ram.buffer.byteLength).toBe(m.ram.size);
+    expect(m.pageTables.name).toBe('x86_64 4-level');
+    expect(m.pageTables.pageOrders).toEqual([12, 21, 30]);
+    expect(m.pageTables.vaBits).toBe(48);
+    expect(m.regions).toEqual(pcMemoryMap());
+    expect(m.regions.map((r) => [r.kind, r.name])).toEqual([
+      ['ram', 'conventional memory'],
+      ['reserved', 'legacy hole (VGA, ROMs)'],
+      ['ram', 'extended memory'],
+      ['mmio', 'IOAPIC'],
+      ['mmio', 'LAPIC'],
+    ]);
+  });
+
+  it('takes a ramSize option; every ram region lies inside the RAM', () => {
+    const m = createX86Platform({ ramSize: 32 * 1024 * 1024 }).memory!;
+    expect(m.ram.size).toBe(32 * 1024 * 1024);
+    expect(m.ram.buffer.byteLength).toBe(32 * 1024 * 1024);
+    expect(m.regions).toEqual(pcMemoryMap(32 * 1024 * 1024));
+    expect(m.regions[2]).toEqual({
+      base: 0x10_0000,
+      size: 31 * 1024 * 1024,
+      kind: 'ram',
+      name: 'extended memory',
+    });
+    for (const r of m.regions.filter((r) => r.kind === 'ram')) {
+      expect(r.base).toBeGreaterThanOrEqual(m.ram.base);
+      expect(r.base + r.size).toBeLessThanOrEqual(m.ram.base + m.ram.size);
+    }
+  });
+
+  it('rejects a bad ramSize with a RangeError that says what is allowed', () => {
+    for (const ramSize of [
+      0,
+      4096,
+      0x10_0000,
+      2 * 1024 * 1024 + 1,
+      PC_MAX_LOW_RAM + 4096,
+      Number.NaN,
+      -4096,
+    ]) {
+      expect(() => createX86Platform({ ramSize })).toThrow(RangeError);
+    }
+    expect(() => createX86Platform({ ramSize: 1000 })).toThrow(
+      'PC RAM size 1000: must be a multiple of 4 KiB, above 1 MiB and at most 3758096384 bytes',
+    );
+  });
+
+  it('each platform has its own RAM, and its page tables work in it (a DEVICE page for the LAPIC)', () => {
+    const a = createX86Platform({ ramSize: 2 * 1024 * 1024 }).memory!;
+    const b = createX86Platform({ ramSize: 2 * 1024 * 1024 }).memory!;
+    expect(a.ram.buffer).not.toBe(b.ram.buffer);
+    const alloc = new CountingAllocator(a.ram);
+    const root = a.pageTables.createRoot(alloc)!;
+    expect(
+      a.pageTables.map(
+        root,
+        0x40_0000,
+        0xfee0_0000,
+        12,
+        MemAccess.READ | MemAccess.WRITE,
+        alloc,
+        MemType.DEVICE,
+      ),
+    ).toBe(true);
+    expect(a.pageTables.walk(root, 0x40_0020, MemAccess.WRITE, translation())).toMatchObject({
+      fault: 0,
+      frame: 0xfee0_0000,
+    });
+    expect(a.pageTables.unmap(root, 0x40_0000, 12, alloc)).toBeGreaterThan(0);
+    a.pageTables.destroy(root, alloc);
+    expect(alloc.live.size).toBe(0);
+    expect(new Uint8Array(b.ram.buffer).every((x) => x === 0)).toBe(true);
   });
 });
 

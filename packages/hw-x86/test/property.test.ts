@@ -116,7 +116,7 @@ describe('property: random map/unmap/walk against a reference model', () => {
               }
             }
           } else {
-            f.unmap(root, va, c.order);
+            f.unmap(root, va, c.order, alloc);
             for (let i = 0; i < pages; i++) model.delete(vpn + i);
           }
 

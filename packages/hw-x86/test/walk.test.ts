@@ -1,6 +1,7 @@
 import {
   type FrameAllocator,
   MemAccess,
+  MemType,
   PageStatus,
   type PageTableFormat,
   type PhysicalMemory,
@@ -93,7 +94,7 @@ describe('virtual addresses (numbers; user = canonical lower half, 0 ≤ va < 2^
       expect(f.isUserAddress(va)).toBe(false);
       expect(walk(va, READ)).toMatchObject({ fault: WalkFault.BAD_ADDRESS, levels: 0 });
       expect(f.map(root, va, 0x20_0000, 12, READ, alloc)).toBe(false);
-      expect(f.unmap(root, va, 12)).toBe(0);
+      expect(f.unmap(root, va, 12, alloc)).toBe(0);
     });
   }
 
@@ -202,16 +203,16 @@ describe('accessed and dirty bits', () => {
     f.map(root, 0x40_2000, 0x20_2000, 12, RWX, alloc);
     walk(0x40_1000, READ);
     walk(0x40_2000, WRITE);
-    expect(f.unmap(root, 0x40_0000, 12)).toBe(0);
-    expect(f.unmap(root, 0x40_1000, 12)).toBe(PageStatus.ACCESSED);
-    expect(f.unmap(root, 0x40_2000, 12)).toBe(PageStatus.ACCESSED | PageStatus.DIRTY);
-    expect(f.unmap(root, 0x40_2000, 12)).toBe(0);
+    expect(f.unmap(root, 0x40_0000, 12, alloc)).toBe(0);
+    expect(f.unmap(root, 0x40_1000, 12, alloc)).toBe(PageStatus.ACCESSED);
+    expect(f.unmap(root, 0x40_2000, 12, alloc)).toBe(PageStatus.ACCESSED | PageStatus.DIRTY);
+    expect(f.unmap(root, 0x40_2000, 12, alloc)).toBe(0);
   });
 
   it('are left alone by a probe (access 0), as on the AArch64 format', () => {
     f.map(root, 0x40_0000, 0x20_0000, 12, RWX, alloc);
     expect(walk(0x40_0000, 0).fault).toBe(0);
-    expect(f.unmap(root, 0x40_0000, 12)).toBe(0);
+    expect(f.unmap(root, 0x40_0000, 12, alloc)).toBe(0);
   });
 
   it('survive a remap of the same frame (a rights change), not a remap to another frame', () => {
@@ -219,11 +220,11 @@ describe('accessed and dirty bits', () => {
     walk(0x40_0000, WRITE);
     f.map(root, 0x40_0000, 0x20_0000, 12, READ, alloc);
     expect(walk(0x40_0000, WRITE).fault).toBe(WalkFault.PROTECTION);
-    expect(f.unmap(root, 0x40_0000, 12)).toBe(PageStatus.ACCESSED | PageStatus.DIRTY);
+    expect(f.unmap(root, 0x40_0000, 12, alloc)).toBe(PageStatus.ACCESSED | PageStatus.DIRTY);
     f.map(root, 0x40_0000, 0x20_0000, 12, READ | WRITE, alloc);
     walk(0x40_0000, WRITE);
     f.map(root, 0x40_0000, 0x21_0000, 12, READ | WRITE, alloc);
-    expect(f.unmap(root, 0x40_0000, 12)).toBe(0);
+    expect(f.unmap(root, 0x40_0000, 12, alloc)).toBe(0);
   });
 });
 
@@ -255,9 +256,13 @@ describe('large pages', () => {
     expect(walk(va + G1).fault).toBe(WalkFault.NOT_MAPPED);
   });
 
-  it('maps device frames outside RAM (LAPIC)', () => {
+  it('maps device frames outside RAM (LAPIC), as normal or as device memory', () => {
     expect(f.map(root, 0x50_0000, PC_LAPIC_BASE, 12, READ | WRITE, alloc)).toBe(true);
     expect(phys(0x50_0020)).toBe(PC_LAPIC_BASE + 0x20);
+    expect(f.map(root, 0x50_0000, PC_LAPIC_BASE, 12, READ | WRITE, alloc, MemType.DEVICE)).toBe(true);
+    expect(walk(0x50_0020, WRITE)).toMatchObject({ fault: 0, frame: PC_LAPIC_BASE, rights: READ | WRITE });
+    expect(f.unmap(root, 0x50_0000, 12, alloc)).toBe(PageStatus.ACCESSED | PageStatus.DIRTY);
+    tablesOk();
   });
 
   it('a large page replaces the smaller mappings in its range and frees their tables', () => {
@@ -289,7 +294,7 @@ describe('large pages', () => {
       expect(phys(0x40_0000 + off)).toBe(0x80_0000 + off);
     }
     // The pieces keep the large page's status.
-    expect(f.unmap(root, 0x40_1000, 12)).toBe(PageStatus.ACCESSED | PageStatus.DIRTY);
+    expect(f.unmap(root, 0x40_1000, 12, alloc)).toBe(PageStatus.ACCESSED | PageStatus.DIRTY);
     tablesOk();
   });
 
@@ -344,18 +349,18 @@ describe('unmap', () => {
     f.map(root, 0x40_0000, 0x20_0000, 12, RWX, alloc);
     f.map(root, 0x40_1000, 0x20_1000, 12, RWX, alloc);
     expect(alloc.live.size).toBe(4);
-    f.unmap(root, 0x40_0000, 12);
+    f.unmap(root, 0x40_0000, 12, alloc);
     expect(alloc.live.size).toBe(4);
-    f.unmap(root, 0x40_1000, 12);
+    f.unmap(root, 0x40_1000, 12, alloc);
     expect(alloc.live.size).toBe(1);
     expect(walk(0x40_1000)).toMatchObject({ fault: WalkFault.NOT_MAPPED, levels: 1 });
     tablesOk();
   });
 
   it('of nothing, or of a page in a region with no tables, returns 0', () => {
-    expect(f.unmap(root, 0x40_0000, 12)).toBe(0);
-    expect(f.unmap(root, 0x40_0000, 21)).toBe(0);
-    expect(f.unmap(root, 0, 30)).toBe(0);
+    expect(f.unmap(root, 0x40_0000, 12, alloc)).toBe(0);
+    expect(f.unmap(root, 0x40_0000, 21, alloc)).toBe(0);
+    expect(f.unmap(root, 0, 30, alloc)).toBe(0);
     expect(alloc.live.size).toBe(1);
   });
 
@@ -365,7 +370,7 @@ describe('unmap', () => {
     f.map(root, 0x60_0000, 0x20_2000, 12, RWX, alloc); // next 2 MiB: stays
     walk(0x40_0000, READ);
     walk(0x5f_f000, WRITE);
-    expect(f.unmap(root, 0x40_0000, 21)).toBe(PageStatus.ACCESSED | PageStatus.DIRTY);
+    expect(f.unmap(root, 0x40_0000, 21, alloc)).toBe(PageStatus.ACCESSED | PageStatus.DIRTY);
     expect(walk(0x40_0000).fault).toBe(WalkFault.NOT_MAPPED);
     expect(walk(0x5f_f000).fault).toBe(WalkFault.NOT_MAPPED);
     expect(phys(0x60_0000)).toBe(0x20_2000);
@@ -375,7 +380,7 @@ describe('unmap', () => {
   it('of a 4 KiB page inside a 2 MiB page splits it: the other 511 pages stay mapped', () => {
     f.map(root, 0x40_0000, 0x80_0000, 21, READ | WRITE, alloc);
     walk(0x40_0000, READ);
-    expect(f.unmap(root, 0x41_0000, 12)).toBe(PageStatus.ACCESSED);
+    expect(f.unmap(root, 0x41_0000, 12, alloc)).toBe(PageStatus.ACCESSED);
     expect(walk(0x41_0000).fault).toBe(WalkFault.NOT_MAPPED);
     let mapped = 0;
     for (let va = 0x40_0000; va < 0x60_0000; va += K4) if (walk(va).fault === 0) mapped++;
@@ -389,23 +394,115 @@ describe('unmap', () => {
     f.map(root, 0x60_0000, 0xa0_0000, 21, READ | WRITE, alloc);
     walk(0x40_0000, WRITE);
     alloc.budget = 0;
-    expect(f.unmap(root, 0x41_0000, 12)).toBe(PageStatus.ACCESSED | PageStatus.DIRTY);
+    expect(f.unmap(root, 0x41_0000, 12, alloc)).toBe(PageStatus.ACCESSED | PageStatus.DIRTY);
     for (const va of [0x40_0000, 0x41_0000, 0x5f_f000]) expect(walk(va).fault).toBe(WalkFault.NOT_MAPPED);
     expect(phys(0x60_0000)).toBe(0xa0_0000);
     tablesOk();
     // The last large page going frees the PD and PDPT too; phys() above only probed it,
     // so it was never accessed.
-    expect(f.unmap(root, 0x6f_0000, 12)).toBe(0);
+    expect(f.unmap(root, 0x6f_0000, 12, alloc)).toBe(0);
     expect(alloc.live.size).toBe(1);
   });
 
   it('of a 2 MiB page inside a 1 GiB page splits the 1 GiB page into 2 MiB pages', () => {
     f.map(root, 0, 0x4000_0000, 30, READ, alloc);
-    expect(f.unmap(root, M2, 21)).toBe(0);
+    expect(f.unmap(root, M2, 21, alloc)).toBe(0);
     expect(walk(M2).fault).toBe(WalkFault.NOT_MAPPED);
     expect(walk(0)).toMatchObject({ fault: 0, order: 21, frame: 0x4000_0000 });
     expect(walk(2 * M2)).toMatchObject({ fault: 0, order: 21, frame: 0x4000_0000 + 2 * M2 });
     tablesOk();
+  });
+});
+
+/**
+ * An allocator that passes through to `inner` and records what went through it, to show
+ * which allocator an operation used.
+ */
+function recording(inner: FrameAllocator): FrameAllocator & { allocated: number[]; freed: number[] } {
+  const allocated: number[] = [];
+  const freed: number[] = [];
+  return {
+    allocated,
+    freed,
+    allocate: () => {
+      const frame = inner.allocate();
+      if (frame !== null) allocated.push(frame);
+      return frame;
+    },
+    free: (frame) => {
+      freed.push(frame);
+      inner.free(frame);
+    },
+  };
+}
+
+describe('unmap uses the allocator it is passed (no allocator remembered per root)', () => {
+  it('splits a 2 MiB page with one frame from it, and gives the emptied PT, PD and PDPT back to it', () => {
+    const mapSpy = recording(alloc);
+    f.map(root, 0x40_0000, 0x80_0000, 21, READ | WRITE, mapSpy); // PDPT, PD (root before)
+    expect(mapSpy.allocated.length).toBe(2);
+    expect(alloc.live.size).toBe(3);
+    const spy = recording(alloc);
+    expect(f.unmap(root, 0x41_0000, 12, spy)).toBe(0);
+    expect(spy.allocated.length).toBe(1);
+    expect(spy.freed).toEqual([]);
+    expect(alloc.live.size).toBe(4);
+    const pt = spy.allocated[0]!;
+    tablesOk();
+    // Unmapping the whole 2 MiB range removes the PT; the PD and PDPT are then empty.
+    expect(f.unmap(root, 0x40_0000, 21, spy)).toBe(0);
+    expect(spy.freed.length).toBe(3);
+    expect(spy.freed[0]).toBe(pt);
+    expect(alloc.live.size).toBe(1);
+    expect([...alloc.live]).toEqual([root]);
+    expect(walk(0x41_1000)).toMatchObject({ fault: WalkFault.NOT_MAPPED, levels: 1 });
+    // The allocator passed to map saw nothing of the unmaps.
+    expect(mapSpy.allocated.length).toBe(2);
+    expect(mapSpy.freed).toEqual([]);
+  });
+
+  it('splits a 1 GiB page for a 4 KiB unmap with two frames (a PD and a PT) from it', () => {
+    f.map(root, G1, 0x8000_0000, 30, READ, alloc); // root, PDPT
+    expect(alloc.live.size).toBe(2);
+    const spy = recording(alloc);
+    expect(f.unmap(root, G1 + M2 + K4, 12, spy)).toBe(0);
+    expect(spy.allocated.length).toBe(2);
+    expect(alloc.live.size).toBe(4);
+    expect(walk(G1 + M2 + K4).fault).toBe(WalkFault.NOT_MAPPED);
+    expect(walk(G1 + M2)).toMatchObject({ fault: 0, order: 12, frame: 0x8000_0000 + M2 });
+    expect(walk(G1 + M2 + 2 * K4)).toMatchObject({ fault: 0, order: 12, frame: 0x8000_0000 + M2 + 2 * K4 });
+    expect(walk(G1)).toMatchObject({ fault: 0, order: 21, frame: 0x8000_0000 });
+    expect(walk(2 * G1 - 1)).toMatchObject({ fault: 0, order: 21, frame: 0x8000_0000 + G1 - M2 });
+    tablesOk();
+  });
+
+  it('with one frame for a split that needs two, removes the whole 1 GiB page and frees the empty PDPT', () => {
+    f.map(root, G1, 0x8000_0000, 30, READ | WRITE, alloc);
+    walk(G1 + 5, WRITE);
+    const spy = recording(alloc);
+    alloc.budget = 1;
+    expect(f.unmap(root, G1 + K4, 12, spy)).toBe(PageStatus.ACCESSED | PageStatus.DIRTY);
+    // The one frame it got was given back, and so was the PDPT.
+    expect(spy.allocated.length).toBe(1);
+    expect(spy.freed.length).toBe(2);
+    expect(spy.freed[0]).toBe(spy.allocated[0]);
+    expect(alloc.live.size).toBe(1);
+    expect(walk(G1 + 2 * K4)).toMatchObject({ fault: WalkFault.NOT_MAPPED, levels: 1 });
+    tablesOk();
+  });
+
+  it('without a split allocates nothing, and frees emptied tables (never the root) to its allocator', () => {
+    f.map(root, 0x40_0000, 0x20_0000, 12, RWX, alloc);
+    f.map(root, 0x40_1000, 0x20_1000, 12, RWX, alloc);
+    const spy = recording(alloc);
+    expect(f.unmap(root, 0x40_0000, 12, spy)).toBe(0);
+    expect(spy.allocated).toEqual([]);
+    expect(spy.freed).toEqual([]);
+    expect(f.unmap(root, 0x40_1000, 12, spy)).toBe(0);
+    expect(spy.allocated).toEqual([]);
+    expect(spy.freed.length).toBe(3); // PT, PD, PDPT; never the root
+    expect(spy.freed).not.toContain(root);
+    expect(alloc.live.size).toBe(1);
   });
 });
 
@@ -415,7 +512,7 @@ describe('destroy', () => {
     f.map(root, 2 ** 40, 0x20_0000, 21, RWX, alloc);
     f.map(root, 2 ** 46, 0x4000_0000, 30, RWX, alloc);
     f.map(root, 0x7f_0000_0000, 0x1000, 12, RWX, alloc);
-    f.unmap(root, 2 ** 40 + K4, 12);
+    f.unmap(root, 2 ** 40 + K4, 12, alloc);
     expect(alloc.live.size).toBeGreaterThan(8);
     f.destroy(root, alloc);
     expect(alloc.live.size).toBe(0);
@@ -427,7 +524,7 @@ describe('robustness: bad frames never throw out of the kernel path', () => {
     for (const bad of [mem.size, mem.size + K4, 2 ** 52, -K4, root + 8, Number.NaN]) {
       expect(f.walk(bad, 0x40_0000, READ, translation()).fault).toBe(WalkFault.NOT_MAPPED);
       expect(f.map(bad, 0x40_0000, 0x20_0000, 12, RWX, alloc)).toBe(false);
-      expect(f.unmap(bad, 0x40_0000, 12)).toBe(0);
+      expect(f.unmap(bad, 0x40_0000, 12, alloc)).toBe(0);
       f.destroy(bad, alloc);
     }
     expect(alloc.live.size).toBe(1);
@@ -440,7 +537,7 @@ describe('robustness: bad frames never throw out of the kernel path', () => {
     u32[w + 1] = 0x000f_ffff; // the PDPT pointer now points far above RAM
     expect(walk(0x40_0000, READ)).toMatchObject({ fault: WalkFault.NOT_MAPPED, levels: 1 });
     expect(f.map(root, 0x40_1000, 0x20_1000, 12, RWX, alloc)).toBe(false);
-    expect(f.unmap(root, 0x40_0000, 12)).toBe(0);
+    expect(f.unmap(root, 0x40_0000, 12, alloc)).toBe(0);
   });
 
   it('an allocator frame outside RAM is given back and the map fails', () => {
@@ -472,7 +569,7 @@ describe('robustness: bad frames never throw out of the kernel path', () => {
     expect(f.map(root, 0x40_0000, 0x20_0000, 16, RWX, alloc)).toBe(false);
     expect(f.map(root, 0x40_0000, 2 ** 52, 12, RWX, alloc)).toBe(false);
     expect(f.map(root, 0x40_0000, -K4, 12, RWX, alloc)).toBe(false);
-    expect(f.unmap(root, 0x40_0800, 12)).toBe(0);
+    expect(f.unmap(root, 0x40_0800, 12, alloc)).toBe(0);
     expect(alloc.live.size).toBe(1);
   });
 

@@ -36,6 +36,7 @@ export { type InterruptController, TriggerMode } from './platform/interrupts';
 export {
   type FrameAllocator,
   MemAccess,
+  MemType,
   PageStatus,
   type PageTableFormat,
   type PhysicalMemory,
@@ -46,7 +47,9 @@ export type {
   CostModel,
   ExceptionCause,
   ExceptionState,
+  MemoryRegion,
   Platform,
+  PlatformMemory,
   RegisterLayout,
   WordSink,
   WordSource,

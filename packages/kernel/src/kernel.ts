@@ -8,7 +8,11 @@ import { type Cap, CapSpace } from './cap/cap-space';
 import { createRoot, removeSubtree } from './cap/mapdb';
 import { invokeCapability } from './ipc/invoke';
 import { abortIpc, failIpc, raiseIrq, sendMessage } from './ipc/ipc';
+import { handleMemoryAccess } from './ipc/page-fault';
 import { dequeueSender, enqueueSender } from './ipc/sender-queue';
+import { IoSpace } from './mem/io-space';
+import { KernelMemory } from './mem/kernel-memory';
+import { MemoryPort } from './mem/memory-port';
 import { Factory } from './objects/factory';
 import { abortSendersVia } from './objects/gate-ops';
 import { Icu } from './objects/icu';
@@ -29,7 +33,7 @@ import { TimerQueue } from './sched/timer-queue';
 import { dbg, debugFlags } from './trace/debug';
 import { EventBit, KernelEvents, type LogEvent } from './trace/events';
 import { CodeRegistry } from './user/code-registry';
-import { COMPUTE, type EntryPoint, SYSCALL } from './user/registers';
+import { COMPUTE, type EntryPoint, MEMORY, SYSCALL } from './user/registers';
 
 /** Options for {@link Kernel}. */
 export interface KernelOptions {
@@ -41,6 +45,12 @@ export interface KernelOptions {
   readonly seed?: number;
   /** Kernel memory of the root factory, in bytes (default 64 MiB). */
   readonly kernelMemory?: number;
+  /**
+   * Physical RAM the kernel keeps for page tables, UTCBs and the KIP, in bytes, taken
+   * from the top of RAM (default: an eighth of RAM, at least 1 MiB). The rest of RAM
+   * belongs to sigma0. Ignored on a platform without memory.
+   */
+  readonly kernelRam?: number;
   /**
    * Receives every Log write. Without one, the kernel keeps the output in
    * {@link Kernel.logOutput}.
@@ -138,10 +148,18 @@ export interface TaskOptions {
   readonly scheduler?: boolean;
   /** Give the task the Icu (slot 6), when the platform has one (default false). */
   readonly icu?: boolean;
+  /**
+   * Make this the sigma0 task: its address space receives the root mappings of all RAM
+   * (except the kernel's) and all device MMIO, one to one, and its I/O space all I/O
+   * ports. Only one task can have them (default false).
+   */
+  readonly sigma0?: boolean;
 }
 
 const DEFAULT_KERNEL_MEMORY = 64 * 1024 * 1024;
 const DEFAULT_TASK_KERNEL_MEMORY = 1024 * 1024;
+/** Cycles per page-table level of a TLB miss when the cost model gives none. */
+const DEFAULT_WALK_LEVEL_CYCLES = 25;
 /** Priority of threads nobody gave one (Fiasco's default for new threads is low, too). */
 export const DEFAULT_PRIORITY = 1;
 
@@ -171,6 +189,10 @@ export class Kernel {
   readonly bootSpace: CapSpace;
   /** The interrupt-controller object, when the platform has hardware interrupts. */
   readonly icu: Icu | null;
+  /** RAM, page tables and the KIP; null on a platform without memory. */
+  readonly memory: KernelMemory | null;
+  /** The task that holds the root mappings of all memory, once created. */
+  sigma0: Task | null = null;
   /** Log output, when no `logSink` was given. */
   readonly logOutput: LogEvent[] = [];
   /** Messages transferred so far. */
@@ -189,6 +211,8 @@ export class Kernel {
   readonly cSpace: number;
   readonly cKop: number;
   readonly cExc: number;
+  /** Cycles per page-table level read on a TLB miss. */
+  readonly cWalk: number;
   /** Cycles per microsecond, for IPC timeouts. */
   readonly cyclesPerUs: number;
 
@@ -234,8 +258,18 @@ export class Kernel {
     this.cSpace = c.spaceSwitch;
     this.cKop = c.kernelObjectOp;
     this.cExc = c.exception;
+    this.cWalk = c.pageWalkLevel ?? DEFAULT_WALK_LEVEL_CYCLES;
     this.cyclesPerUs = platform.cpuHz / 1e6;
 
+    this.memory = platform.memory
+      ? new KernelMemory(platform.memory, {
+          ...(options.kernelRam === undefined ? {} : { kernelRam: options.kernelRam }),
+          cpus,
+          cpuHz: platform.cpuHz,
+          ioPorts: platform.ioPorts ?? 0,
+          utcbLayout: platform.utcbLayout,
+        })
+      : null;
     this.bootSpace = new CapSpace((o) => this.reapQueue.push(o));
     this.rootFactory = new Factory(this.nextId++, 'root-factory', null, 0, kmem);
     this.adoptBootObject(this.rootFactory);
@@ -289,11 +323,28 @@ export class Kernel {
     return factory.alive && factory.charge(bytes);
   }
 
-  /** Creates a task paid by `factory`. */
+  /**
+   * Creates a task paid by `factory`: with memory, its address space (the KIP mapped)
+   * and I/O space, whose page tables are charged to the same factory.
+   */
   newTask(factory: Factory, name: string): Task | null {
     const cost = KernelMemoryCost.task;
     if (!this.chargeKmem(factory, cost)) return null;
     const task = new Task(this.nextId++, name, factory, cost, (o) => this.reapQueue.push(o));
+    if (this.memory) {
+      const made = this.memory.createSpace({
+        charge: (bytes) => this.chargeKmem(factory, bytes),
+        refund: (bytes) => this.releaseKmem(factory, bytes),
+      });
+      if (!made) {
+        this.releaseKmem(factory, cost);
+        return null;
+      }
+      task.space = made.space;
+      task.utcbs = made.utcbs;
+      task.memPort = new MemoryPort(made.space, this.memory.ram.buffer);
+    }
+    if (this.platform.ioPorts) task.io = new IoSpace(this.platform.ioPorts);
     task.userland = {};
     return this.register(task);
   }
@@ -389,7 +440,11 @@ export class Kernel {
         `createTask(${JSON.stringify(name)}): kernelMemory must be a non-negative integer`,
       );
     }
+    if (options.sigma0 && this.sigma0) {
+      throw new Error(`createTask(${JSON.stringify(name)}): "${this.sigma0.name}" is already sigma0`);
+    }
     const task = this.bootOrThrow(this.newTask(this.rootFactory, name), `task ${name}`);
+    if (options.sigma0) this.giveAllMemory(task);
     const factory = this.bootOrThrow(
       this.newFactory(this.rootFactory, `${name}.factory`, quota),
       `factory of ${name}`,
@@ -401,6 +456,15 @@ export class Kernel {
     if (options.scheduler ?? true) this.mapCap(task, FixedSlot.SCHEDULER, this.rootScheduler, CapRights.RWS);
     if (options.icu && this.icu) this.mapCap(task, FixedSlot.ICU, this.icu, CapRights.RW);
     return task;
+  }
+
+  /** Gives `task` the root mappings of all memory and I/O ports: it becomes sigma0. */
+  private giveAllMemory(task: Task): void {
+    if (task.space && this.memory && !this.memory.mapAllMemory(task.space)) {
+      throw new Error('Kernel: out of kernel memory mapping all memory into sigma0; raise kernelRam');
+    }
+    task.io?.mapAllPorts();
+    this.sigma0 = task;
   }
 
   /**
@@ -440,7 +504,11 @@ export class Kernel {
     t.cpu = cpu;
     t.excHandlerCap = options.exceptionHandler ?? 0;
     t.pagerCap = options.pager ?? 0;
-    this.bindThread(t, task, slot === 0 ? 0 : capIndex(slot));
+    if (!this.bindThread(t, task, slot === 0 ? 0 : capIndex(slot))) {
+      throw new Error(
+        `createThread(${name}): no room for a UTCB in task "${task.name}"; raise its quota or kernelRam`,
+      );
+    }
     t.ip = this.code.addressOf(typeof entry === 'function' ? entry : entry.entry);
     t.sp = options.arg ?? 0;
     if (!options.inactive) this.startThread(t, this.now());
@@ -493,8 +561,23 @@ export class Kernel {
   // ===================================================================================
   // Thread lifecycle.
 
-  /** Binds `t` to `task` and gives it its user-visible port. */
-  bindThread(t: Thread, task: Task, selfCap: number): void {
+  /**
+   * Binds `t` to `task` and gives it its user-visible port. With memory, the thread's
+   * UTCB moves into the task's UTCB area; returns false (nothing changed) when the task
+   * cannot pay for it.
+   */
+  bindThread(t: Thread, task: Task, selfCap: number): boolean {
+    if (task.utcbs) {
+      const u = task.utcbs.allocate();
+      if (!u) return false;
+      this.releaseUtcb(t);
+      t.utcb = u;
+      t.utcbAddress = task.utcbs.addressOf(u);
+    } else if (t.task?.utcbs) {
+      this.releaseUtcb(t);
+      t.utcb = this.utcbs.allocate();
+      t.utcbAddress = 0;
+    }
     t.task?.threads.delete(t);
     t.task = task;
     task.threads.add(t);
@@ -504,7 +587,16 @@ export class Kernel {
       taskMemory: task.userland as Record<string, unknown>,
       self: selfCap,
       addressOf: this.addressOf,
+      mem: task.memPort,
+      kipAddress: this.memory?.kipAddress ?? 0,
     };
+    return true;
+  }
+
+  /** Gives `t`'s UTCB back to wherever it came from. */
+  private releaseUtcb(t: Thread): void {
+    if (t.task?.utcbs && t.utcbAddress !== 0) t.task.utcbs.release(t.utcb);
+    else this.utcbs.release(t.utcb);
   }
 
   private readonly addressOf = (entry: EntryPoint): number => this.code.addressOf(entry);
@@ -754,6 +846,12 @@ export class Kernel {
         return;
       }
     }
+    if (t.pendingFault) {
+      const cause = t.pendingFault;
+      t.pendingFault = null;
+      this.raiseException(cpu, t, cause, t.pendingFaultNote);
+      return;
+    }
     let r: IteratorResult<unknown, unknown>;
     try {
       r = t.body!.next(t.resumeValue);
@@ -767,6 +865,7 @@ export class Kernel {
     }
     const v = r.value;
     if (v === SYSCALL) invokeCapability(this, cpu, t);
+    else if (v === MEMORY) handleMemoryAccess(this, cpu, t);
     else if (v === COMPUTE) this.beginCompute(cpu, t);
     else {
       this.raiseException(cpu, t, { kind: 'bad-syscall', value: v });
@@ -811,12 +910,12 @@ export class Kernel {
    * (a call, label −5) to the thread's exception handler. Without a usable handler,
    * the thread is stopped and reported.
    */
-  raiseException(cpu: Cpu, t: Thread, cause: ExceptionCause): void {
+  raiseException(cpu: Cpu, t: Thread, cause: ExceptionCause, note = ''): void {
     this.chargeCycles(cpu, t, this.cExc);
     t.body = null;
     t.restartPending = false;
     t.computeLeft = 0;
-    const description = describeException(cause);
+    const description = describeException(cause) + note;
     t.lastException = description;
     const words = this.platform.writeExceptionFrame(cause, t, t.utcb);
     const handlerCap =
@@ -943,7 +1042,7 @@ export class Kernel {
         else this.releasePartners(t);
         t.task?.threads.delete(t);
         this.threads.delete(t);
-        this.utcbs.release(t.utcb);
+        this.releaseUtcb(t);
         t.port = null;
         break;
       }
@@ -956,6 +1055,7 @@ export class Kernel {
         for (const [slot, cap] of [...task.caps.entries()]) {
           if (task.caps.lookup(slot) === cap) removeSubtree(cap);
         }
+        this.destroySpaces(task);
         break;
       }
       case ObjectKind.GATE: {
@@ -981,8 +1081,32 @@ export class Kernel {
     if (f && !(obj instanceof Factory && obj.used > 0)) this.releaseKmem(f, obj.kmem);
   }
 
+  /**
+   * Revokes every memory and I/O mapping of a dying task, with everything derived from
+   * them in other tasks, and frees its UTCB pages and page tables.
+   */
+  private destroySpaces(task: Task): void {
+    const space = task.space;
+    if (space) {
+      for (const m of [...space.mappings()]) if (space.holds(m)) removeSubtree(m);
+      space.takeStatus();
+      for (const t of task.threads) {
+        // The UTCB pages go with the space: the thread keeps a private one until it dies.
+        if (t.utcbAddress !== 0) {
+          t.utcb = this.utcbs.allocate();
+          t.utcbAddress = 0;
+        }
+      }
+      task.utcbs?.destroy();
+      space.destroy();
+      if (this.sigma0 === task) this.sigma0 = null;
+    }
+    const io = task.io;
+    if (io) for (const m of [...io.mappings()]) if (io.lookup(m.index) === m) removeSubtree(m);
+  }
+
   /** Returns `bytes` to `f`; a destroyed factory with nothing outstanding frees its own charge. */
-  private releaseKmem(f: Factory, bytes: number): void {
+  releaseKmem(f: Factory, bytes: number): void {
     f.release(bytes);
     if (!f.alive && f.used === 0 && f.factory) this.releaseKmem(f.factory, f.kmem);
   }

@@ -15,8 +15,17 @@ export function describeException(cause: ExceptionCause): string {
       return 'exception triggered by ex_regs';
     case 'invalid-ip':
       return `no code at IP 0x${cause.ip.toString(16)}`;
+    case 'memory':
+      return `${ACCESS_NAMES[cause.access] ?? 'access'} at 0x${cause.address.toString(16)}: ${FAULT_NAMES[cause.fault] ?? 'fault'}`;
   }
 }
+
+const ACCESS_NAMES: Record<number, string> = { 4: 'read', 2: 'write', 1: 'instruction fetch' };
+const FAULT_NAMES: Record<number, string> = {
+  1: 'page not mapped',
+  2: 'page mapped without that right',
+  3: 'not a user address',
+};
 
 /** What a blocked thread waits for, in words. */
 export function describeWait(t: Thread): string {

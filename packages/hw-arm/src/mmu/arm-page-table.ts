@@ -8,6 +8,9 @@
  * each table is 512 eight-byte descriptors in one 4 KiB frame. Leaves are 4 KiB
  * pages (L3), 2 MiB blocks (L2) and 1 GiB blocks (L1).
  *
+ * Leaves of normal memory use MAIR_EL1 attribute index 0, leaves of device memory index
+ * 1; {@link ARM_MAIR_EL1} is the MAIR_EL1 value this assumes.
+ *
  * Descriptors are read and written as two little-endian 32-bit words through a
  * Uint32Array over the RAM buffer, never as BigInt: the walk is on the TLB-miss path
  * and allocates nothing.
@@ -17,12 +20,36 @@
 import {
   type FrameAllocator,
   MemAccess,
+  MemType,
   PageStatus,
   type PageTableFormat,
   type PhysicalMemory,
   WalkFault,
 } from '@pecan/kernel';
-import { DescHi, DescLo, DescType, ENTRIES_PER_TABLE, TABLE_BYTES } from './descriptor';
+import {
+  DescBit,
+  DescHi,
+  DescLo,
+  DescType,
+  ENTRIES_PER_TABLE,
+  MAIR_ATTR_DEVICE_NGNRE,
+  MAIR_ATTR_NORMAL_WB,
+  MAIR_INDEX_DEVICE,
+  MAIR_INDEX_NORMAL,
+  TABLE_BYTES,
+} from './descriptor';
+
+/**
+ * The MAIR_EL1 value the format's leaves assume: Attr0 (bits 7:0) = 0xFF, Normal
+ * memory, Inner and Outer Write-Back Non-transient, Read/Write-Allocate
+ * ({@link MAIR_ATTR_NORMAL_WB}, AttrIndx 0, `MemType.NORMAL`); Attr1 (bits 15:8) =
+ * 0x04, Device-nGnRE ({@link MAIR_ATTR_DEVICE_NGNRE}, AttrIndx 1, `MemType.DEVICE`);
+ * Attr2–Attr7 unused (0, Device-nGnRnE). A kernel running on real hardware would write
+ * this to MAIR_EL1 before enabling the MMU (DDI 0487, MAIR_EL1, Memory Attribute
+ * Indirection Register (EL1)).
+ */
+export const ARM_MAIR_EL1 =
+  MAIR_ATTR_DEVICE_NGNRE * 2 ** (8 * MAIR_INDEX_DEVICE) + MAIR_ATTR_NORMAL_WB * 2 ** (8 * MAIR_INDEX_NORMAL);
 
 /** 2^32, to split a number into 32-bit halves. */
 const TWO_32 = 4294967296;
@@ -32,14 +59,22 @@ const ADDRESS_LIMIT = 2 ** 48;
 const TABLE_WORDS = TABLE_BYTES / 4;
 
 /**
- * Lower attributes of every user leaf (DDI 0487 D5.3.3, D5.4): AttrIndx = 0 (Normal
- * write-back memory, MAIR_EL1.Attr0 = 0xFF), NS = 0, AP[1] = 1 (EL0 access), AP[2] = 1
- * (read-only, or writable-clean together with DBM), SH = 0b11 (inner shareable),
- * AF = 0 (the walk sets it, as FEAT_HAFDBS hardware does), nG = 1 (user pages are
- * tagged with the ASID).
+ * Lower attributes of every user leaf of normal memory (DDI 0487 D5.3.3, D5.4):
+ * AttrIndx = 0 (Normal write-back memory, MAIR_EL1.Attr0 = 0xFF), NS = 0, AP[1] = 1
+ * (EL0 access), AP[2] = 1 (read-only, or writable-clean together with DBM), SH = 0b11
+ * (inner shareable), AF = 0 (the walk sets it, as FEAT_HAFDBS hardware does), nG = 1
+ * (user pages are tagged with the ASID).
  */
 const USER_LEAF_LO = DescLo.AP1_EL0 | DescLo.AP2_RO | DescLo.SH_INNER | DescLo.NG;
 
+/**
+ * Lower attributes of every user leaf of device memory: as {@link USER_LEAF_LO}, but
+ * AttrIndx = 1 (MAIR_EL1.Attr1 = 0x04, Device-nGnRE) and SH = 0b10 (outer shareable;
+ * the MMU ignores SH for Device memory, which is always Outer Shareable, DDI 0487
+ * B2.7.2, but the field gets a fixed value).
+ */
+const DEVICE_LEAF_LO =
+  (MAIR_INDEX_DEVICE << DescBit.ATTR_INDX) | DescLo.AP1_EL0 | DescLo.AP2_RO | DescLo.SH_OUTER | DescLo.NG;
 /** The level whose leaves map 2^`order` bytes: 12 → L3, 21 → L2, 30 → L1; -1 for other orders. */
 function orderToLevel(order: number): number {
   switch (order) {
@@ -113,6 +148,13 @@ function isUser(va: number): boolean {
  *   PXN is always 1: the kernel never executes user pages. `rights` 0 means "no
  *   mapping": `map` unmaps the range (as `unmap` does) and returns true. `walk()`
  *   reports the effective rights (READ, plus WRITE and EXEC as granted).
+ * - **Memory types.** `memType` `MemType.NORMAL` (the default) writes AttrIndx 0 and
+ *   SH = 0b11 (inner shareable); `MemType.DEVICE` writes AttrIndx 1 and SH = 0b10
+ *   (see {@link ARM_MAIR_EL1}) and always sets UXN (and PXN), whatever `rights` say:
+ *   instruction fetches from Device memory are not allowed (DDI 0487 B2.7.2), so a
+ *   device leaf never grants EXEC and `walk()` never reports it. Any other `memType`
+ *   makes `map` return false. A split block keeps its memory type (the children
+ *   inherit AttrIndx and SH with the other attributes).
  * - **Access flag and dirty state (FEAT_HAFDBS, ARMv8.1).** New leaves have AF = 0. A
  *   successful walk for an access sets AF; a successful write to a DBM = 1 leaf clears
  *   AP[2] (writable-clean becomes writable-dirty). `unmap()` reports ACCESSED for
@@ -135,18 +177,21 @@ function isUser(va: number): boolean {
  *   allocation returns false with nothing changed.
  * - **Unmapping part of a block** (e.g. 4 KiB inside a 2 MiB block) splits it the same
  *   way, then clears the one entry, so exactly the requested range disappears; the
- *   status is the block's. `unmap()` has no allocator parameter, so the format
- *   remembers, per root, the allocator last passed to `createRoot()` or `map()`. If
- *   that allocation fails, the whole block is removed instead (it only revokes more)
- *   and its status returned; the caller can tell by walking a neighbouring page.
- * - **Empty tables** are freed by `unmap()` (bottom-up along the path, never the
- *   root), with the remembered allocator.
+ *   status is the block's. The split takes its frames from the allocator passed to
+ *   `unmap()`. If that allocation fails, the whole block is removed instead (it only
+ *   revokes more) and its status returned; the caller can tell by walking a
+ *   neighbouring page.
+ * - **Empty tables** are given back to `unmap()`'s allocator (bottom-up along the
+ *   path, never the root), as is a sub-table under an unmapped range. The format keeps
+ *   no state per root: every frame comes from, and goes back to, the allocator of the
+ *   call at hand (the same one for the life of a root, by the contract).
  * - **Robustness.** A table address outside RAM (or misaligned) is never indexed: the
  *   walk reports NOT_MAPPED, `map()` returns false and `unmap()` returns 0. A frame
  *   from the allocator outside RAM is given back and treated as ENOMEM. Arguments
  *   outside the {@link PageTableFormat} contract (an order other than 12, 21 or 30;
- *   `va` or `pa` misaligned; `va` not a user address; `pa` outside [0, 2^48)) make
- *   `map` return false and `unmap` return 0. Nothing throws.
+ *   `va` or `pa` misaligned; `va` not a user address; `pa` outside [0, 2^48); a
+ *   `memType` other than NORMAL and DEVICE) make `map` return false and `unmap`
+ *   return 0. Nothing throws.
  *
  * @param mem - the machine's RAM; its buffer holds every table frame.
  * @returns the format, named `"aarch64 stage-1 4K"`, with page orders [12, 21, 30] and 48 VA bits.
@@ -164,8 +209,6 @@ export function createArmPageTables(mem: PhysicalMemory): PageTableFormat {
   const base = mem.base;
   const ramBytes = Math.min(mem.size, words.length * 4);
   const lastTableOffset = ramBytes - TABLE_BYTES;
-  /** The allocator each live root's tables come from, for splits and frees in `unmap`. */
-  const allocators = new Map<number, FrameAllocator>();
   /** Scratch list of pre-allocated frames (an operation needs at most 3). */
   const fresh: number[] = [];
   /** Scratch: word index of the table at each level of the current path, and of the entry used in it. */
@@ -276,8 +319,7 @@ export function createArmPageTables(mem: PhysicalMemory): PageTableFormat {
    * After the entry `pathEntry[level]` was cleared: frees the tables on the path that
    * are now empty, bottom-up, never the root.
    */
-  function pruneEmpty(level: number, alloc: FrameAllocator | undefined): void {
-    if (alloc === undefined) return;
+  function pruneEmpty(level: number, alloc: FrameAllocator): void {
     for (let l = level; l > 0; l--) {
       const t = pathTable[l]!;
       if (!isEmptyTable(t)) return;
@@ -311,13 +353,12 @@ export function createArmPageTables(mem: PhysicalMemory): PageTableFormat {
     return orderToLevel(order) >= 0 && isUser(va) && va % 2 ** order === 0;
   }
 
-  function unmap(root: number, va: number, order: number): number {
+  function unmap(root: number, va: number, order: number, alloc: FrameAllocator): number {
     let t = tableWord(root);
     if (t < 0 || !validTarget(va, order)) return 0;
     const leafLevel = orderToLevel(order);
     const vlo = va >>> 0;
     const vhi = (va - vlo) / TWO_32;
-    const alloc = allocators.get(root);
     for (let level = 0; level < leafLevel; level++) {
       const e = t + 2 * indexAt(level, vlo, vhi);
       pathTable[level] = t;
@@ -331,7 +372,7 @@ export function createArmPageTables(mem: PhysicalMemory): PageTableFormat {
       }
       if (!isBlockDesc(lo, level)) return 0; // invalid, or a reserved block at level 0
       // A block larger than the range: split it down to the leaf level, or remove it whole.
-      if (alloc === undefined || !allocateFrames(leafLevel - level, alloc)) {
+      if (!allocateFrames(leafLevel - level, alloc)) {
         clearEntry(e);
         pruneEmpty(level, alloc);
         return leafStatus(lo, hi);
@@ -357,7 +398,6 @@ export function createArmPageTables(mem: PhysicalMemory): PageTableFormat {
       // Smaller pages under the range: report them all and drop the sub-table.
       const child = nextTable(lo, hi);
       if (child < 0) return 0;
-      if (alloc === undefined) return leavesBelow(child, leafLevel + 1, true);
       status = leavesBelow(child, leafLevel + 1, false);
       freeBelow(child, leafLevel + 1, alloc);
       alloc.free(outputAddress(lo, hi, 12));
@@ -380,17 +420,17 @@ export function createArmPageTables(mem: PhysicalMemory): PageTableFormat {
       if (!allocateFrames(1, alloc)) return null;
       const root = fresh[0]!;
       fresh.length = 0;
-      allocators.set(root, alloc);
       return root;
     },
 
-    map(root, va, pa, order, rights, alloc) {
+    map(root, va, pa, order, rights, alloc, memType = MemType.NORMAL) {
       const rootTable = tableWord(root);
       if (rootTable < 0 || !validTarget(va, order)) return false;
       if (!(pa >= 0 && pa < ADDRESS_LIMIT) || pa % 2 ** order !== 0) return false;
-      allocators.set(root, alloc);
+      if (memType !== MemType.NORMAL && memType !== MemType.DEVICE) return false;
+      const device = memType === MemType.DEVICE;
       if ((rights & 7) === 0) {
-        unmap(root, va, order);
+        unmap(root, va, order, alloc);
         return true;
       }
       const leafLevel = orderToLevel(order);
@@ -440,10 +480,12 @@ export function createArmPageTables(mem: PhysicalMemory): PageTableFormat {
         accessed = (oldLo & DescLo.AF) !== 0;
         dirty = isDirty(oldLo, oldHi);
       }
-      let attrLo = USER_LEAF_LO | (leafLevel === 3 ? DescType.PAGE : DescType.BLOCK);
+      let attrLo =
+        (device ? DEVICE_LEAF_LO : USER_LEAF_LO) | (leafLevel === 3 ? DescType.PAGE : DescType.BLOCK);
       if (accessed) attrLo |= DescLo.AF;
       let attrHi = DescHi.PXN;
-      if ((rights & MemAccess.EXEC) === 0) attrHi |= DescHi.UXN;
+      // Device memory is never executable (DDI 0487 B2.7.2): UXN whatever `rights` say.
+      if (device || (rights & MemAccess.EXEC) === 0) attrHi |= DescHi.UXN;
       if ((rights & MemAccess.WRITE) !== 0) {
         attrHi |= DescHi.DBM; // writable-clean, or writable-dirty (AP[2] = 0) if it was dirty
         if (dirty) attrLo &= ~DescLo.AP2_RO;
@@ -513,7 +555,6 @@ export function createArmPageTables(mem: PhysicalMemory): PageTableFormat {
     },
 
     destroy(root, alloc) {
-      allocators.delete(root);
       const t = tableWord(root);
       if (t < 0) return;
       freeBelow(t, 0, alloc);

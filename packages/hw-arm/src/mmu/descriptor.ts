@@ -81,7 +81,11 @@ export const DescType = {
 export const Shareability = {
   /** 0b00: non-shareable. */
   NON: 0b00,
-  /** 0b10: outer shareable. */
+  /**
+   * 0b10: outer shareable. Pecan writes it in Device leaves: the architecture treats
+   * every Device access as Outer Shareable and ignores SH for it (DDI 0487 B2.7.2),
+   * so any value works; this one says what the hardware does.
+   */
   OUTER: 0b10,
   /** 0b11: inner shareable (used for all normal memory). */
   INNER: 0b11,
@@ -107,6 +111,8 @@ export const DescLo = {
   SH_MASK: 0b11 << DescBit.SH,
   /** SH = 0b11, inner shareable. */
   SH_INNER: Shareability.INNER << DescBit.SH,
+  /** SH = 0b10, outer shareable. */
+  SH_OUTER: Shareability.OUTER << DescBit.SH,
   /** AF, bit 10. */
   AF: 1 << DescBit.AF,
   /** nG, bit 11. */
@@ -146,15 +152,32 @@ export const DescHi = {
 } as const;
 
 /**
- * MAIR_EL1 attribute index that every user mapping uses: AttrIndx = 0. The back end
- * assumes MAIR_EL1.Attr0 = 0xFF (Normal memory, Inner and Outer Write-Back
- * Non-transient, Read-Allocate, Write-Allocate), as Linux and most L4 kernels set it.
- * Device memory (e.g. Attr1 = 0x00, Device-nGnRnE) is the back-ends issue's concern.
+ * MAIR_EL1 attribute index of normal memory (`MemType.NORMAL`): AttrIndx = 0. The back
+ * end assumes MAIR_EL1.Attr0 = {@link MAIR_ATTR_NORMAL_WB}, as Linux and most L4
+ * kernels set it.
  */
 export const MAIR_INDEX_NORMAL = 0;
 
-/** The value this back end assumes in MAIR_EL1.Attr0 (see {@link MAIR_INDEX_NORMAL}). */
+/**
+ * The value this back end assumes in MAIR_EL1.Attr0 (see {@link MAIR_INDEX_NORMAL}):
+ * 0xFF, Normal memory, Inner and Outer Write-Back Non-transient, Read-Allocate,
+ * Write-Allocate (DDI 0487, MAIR_EL1 field descriptions: Attr<n>[7:4] = 0b1111 outer,
+ * Attr<n>[3:0] = 0b1111 inner).
+ */
 export const MAIR_ATTR_NORMAL_WB = 0xff;
+
+/**
+ * MAIR_EL1 attribute index of device memory (`MemType.DEVICE`, the MMIO windows sigma0
+ * hands to drivers): AttrIndx = 1, with MAIR_EL1.Attr1 = {@link MAIR_ATTR_DEVICE_NGNRE}.
+ */
+export const MAIR_INDEX_DEVICE = 1;
+
+/**
+ * The value this back end assumes in MAIR_EL1.Attr1 (see {@link MAIR_INDEX_DEVICE}):
+ * 0x04, Device-nGnRE (Attr<n>[7:4] = 0b0000 Device, Attr<n>[3:0] = 0b0100 nGnRE), the
+ * type Linux uses for MMIO (`MT_DEVICE_nGnRE`).
+ */
+export const MAIR_ATTR_DEVICE_NGNRE = 0x04;
 
 /** Number of descriptors in one 4 KiB translation table (512 × 8 bytes). */
 export const ENTRIES_PER_TABLE = 512;

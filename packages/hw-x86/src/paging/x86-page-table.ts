@@ -21,13 +21,18 @@
  * (returning false, with nothing changed, when that needs a large page split for which
  * no frame is left).
  *
- * Memory types: PWT = PCD = PAT = 0 everywhere (write-back); the contract has no way to
- * ask for uncached device memory yet.
+ * Memory types (Intel SDM Vol. 3A §4.9 and §11.12.3, Table 11-11, with the power-up
+ * IA32_PAT, whose entries 0 and 3 are WB and UC): a leaf's PAT, PCD and PWT bits pick
+ * its PAT entry. `MemType.NORMAL` leaves have PAT = PCD = PWT = 0 (entry 0, write-back);
+ * `MemType.DEVICE` leaves have PCD = PWT = 1 and PAT = 0 (entry 3, strong uncacheable,
+ * UC), for MMIO. PAT is bit 7 of a PTE and bit 12 of a 1 GiB or 2 MiB leaf; Pecan never
+ * sets it. Table entries always have PCD = PWT = 0 (the tables are in RAM).
  */
 
 import {
   type FrameAllocator,
   MemAccess,
+  MemType,
   PageStatus,
   type PageTableFormat,
   type PhysicalMemory,
@@ -65,6 +70,14 @@ const LEAF_LO_MASK = [0, PTE_LO_ADDR_1G, PTE_LO_ADDR_2M, PTE_LO_ADDR_4K] as cons
  */
 const TABLE_FLAGS = PteFlag.P | PteFlag.RW | PteFlag.US;
 
+/**
+ * The cache-control bits of a leaf of memory type `memType`, or -1 for a value that is
+ * not a {@link MemType}. PAT (bit 7 of a PTE, bit 12 of a large leaf) stays 0.
+ */
+function memTypeFlags(memType: number): number {
+  return memType === MemType.NORMAL ? 0 : memType === MemType.DEVICE ? PteFlag.PCD | PteFlag.PWT : -1;
+}
+
 /** The level whose entries are leaves of size 2^order (1, 2, 3), or -1. */
 function leafLevelOf(order: number): number {
   return order === 12 ? 3 : order === 21 ? 2 : order === 30 ? 1 : -1;
@@ -82,17 +95,17 @@ function statusOf(lo: number): number {
  *   allocator frame outside it is given back and the map fails. A root, or a table
  *   pointer read from memory, outside RAM reads as "not mapped" and is never freed.
  * - Invalid arguments (unsupported order, misaligned or non-user `va`, misaligned or
- *   out-of-range `pa`, a root outside RAM) make `map` return false and `unmap` return 0.
+ *   out-of-range `pa`, a `memType` that is not a {@link MemType}, a root outside RAM)
+ *   make `map` return false and `unmap` return 0.
  * - Mapping inside a larger leaf splits that leaf: the new sub-table is filled with
- *   the rest of the large page (same rights, A and D), so only the requested range is
- *   replaced. It takes the same frames as removing the leaf would.
+ *   the rest of the large page (same rights, memory type, A and D), so only the
+ *   requested range is replaced. It takes the same frames as removing the leaf would.
  * - Replacing a leaf with one of the same size and frame keeps its A and D bits, so a
  *   rights change does not lose the status a later unmap reports.
- * - `unmap` has no allocator parameter, so the format remembers, per root, the
- *   allocator last passed to `createRoot` or `map`. With it, unmapping part of a large
- *   page splits the large page (the rest stays mapped) and tables that become empty are
- *   freed. Without it, or when the split's frame cannot be had, the whole large page is
- *   removed (its A/D reported), which only revokes more.
+ * - `unmap` splits a large page it unmaps part of with frames from its `alloc` (the
+ *   rest stays mapped), and gives tables that become empty back to that `alloc`. When
+ *   the split's frames cannot be had, the whole large page is removed (its A/D
+ *   reported), which only revokes more.
  * - `walk` counts in `levels` the entries it read, also when it faults. On PROTECTION
  *   it also fills `frame`, `order` and `rights` (the leaf exists); on other faults they
  *   are 0. Only a successful walk sets A (and D), as the contract says.
@@ -113,8 +126,6 @@ export function createX86PageTables(mem: PhysicalMemory): PageTableFormat {
   const u32 = new Uint32Array(mem.buffer, 0, mem.size / 4);
   const base = mem.base;
   const lastTable = mem.size - PAGE;
-  /** The allocator for each root, for `unmap` (which gets none). */
-  const allocators = new Map<number, FrameAllocator>();
   /** Word index of each entry the current walk used (no allocation per walk). */
   const used = new Int32Array(4);
   /** Path of an unmap: table word index and entry word index per level. */
@@ -177,7 +188,8 @@ export function createX86PageTables(mem: PhysicalMemory): PageTableFormat {
 
   /**
    * Replaces the leaf at word `w` of level `level` by a table in `frame` holding the
-   * same mapping as 512 leaves one level down (same flags, A, D and XD).
+   * same mapping as 512 leaves one level down (same flags, A, D and XD, and the same
+   * memory type: PCD, PWT, and PAT moved from bit 12 to bit 7 when the pieces are PTEs).
    */
   function splitLeaf(w: number, level: number, frame: number): number {
     const lo = u32[w]!;
@@ -185,7 +197,9 @@ export function createX86PageTables(mem: PhysicalMemory): PageTableFormat {
     const t = tableWord(frame);
     const start = (hi & PTE_HI_ADDR) * TWO32 + ((lo & LEAF_LO_MASK[level]!) >>> 0);
     const span = LEVEL_SPAN[level + 1]!;
-    const flags = (lo & PTE_LO_FLAGS & ~PteFlag.PS) | (level + 1 < 3 ? PteFlag.PS : 0);
+    const large = level + 1 < 3;
+    const pat = (lo & PteFlag.PAT_LARGE) === 0 ? 0 : large ? PteFlag.PAT_LARGE : PteFlag.PAT_4K;
+    const flags = (lo & PTE_LO_FLAGS & ~PteFlag.PS) | (large ? PteFlag.PS : 0) | pat;
     const xd = (hi & PTE_HI_XD) !== 0;
     for (let i = 0; i < 512; i++) {
       const pa = start + i * span;
@@ -197,10 +211,9 @@ export function createX86PageTables(mem: PhysicalMemory): PageTableFormat {
 
   /**
    * Removes every mapping under the level-`level` table at word `t`, and returns the OR
-   * of their status. With an allocator it frees the sub-tables (not `t` itself); without
-   * one it keeps them, empty and reachable, for `destroy`.
+   * of their status. It frees the sub-tables (not `t` itself) to `alloc`.
    */
-  function clearTable(t: number, level: number, alloc: FrameAllocator | undefined): number {
+  function clearTable(t: number, level: number, alloc: FrameAllocator): number {
     let status = 0;
     for (let w = t; w < t + TABLE_WORDS; w += 2) {
       const lo = u32[w]!;
@@ -211,9 +224,10 @@ export function createX86PageTables(mem: PhysicalMemory): PageTableFormat {
         continue;
       }
       const child = childTable(w);
-      if (child >= 0) status |= clearTable(child, level + 1, alloc);
-      if (alloc === undefined && child >= 0) continue;
-      if (alloc !== undefined && child >= 0) alloc.free(tablePa(child));
+      if (child >= 0) {
+        status |= clearTable(child, level + 1, alloc);
+        alloc.free(tablePa(child));
+      }
       write(w, 0, 0);
     }
     return status;
@@ -228,8 +242,7 @@ export function createX86PageTables(mem: PhysicalMemory): PageTableFormat {
    * After the entry at `pathEntry[level]` was cleared: frees the tables on the path
    * that are now empty, bottom-up, never the root.
    */
-  function pruneEmpty(level: number, alloc: FrameAllocator | undefined): void {
-    if (alloc === undefined) return;
+  function pruneEmpty(level: number, alloc: FrameAllocator): void {
     for (let l = level; l > 0; l--) {
       const t = pathTable[l]!;
       if (!isEmpty(t)) return;
@@ -247,15 +260,14 @@ export function createX86PageTables(mem: PhysicalMemory): PageTableFormat {
     if (frames === null) return null;
     const root = frames[0]!;
     freshTable(root);
-    allocators.set(root, alloc);
     return root;
   }
 
-  function unmap(root: number, va: number, order: number): number {
+  function unmap(root: number, va: number, order: number, alloc: FrameAllocator): number {
     const leafLevel = leafLevelOf(order);
     const rootT = tableWord(root);
     if (leafLevel < 0 || rootT < 0 || !isUserAddress(va) || va % 2 ** order !== 0) return 0;
-    return remove(rootT, va, leafLevel, allocators.get(root), false);
+    return remove(rootT, va, leafLevel, alloc, false);
   }
 
   /**
@@ -268,7 +280,7 @@ export function createX86PageTables(mem: PhysicalMemory): PageTableFormat {
     rootT: number,
     va: number,
     leafLevel: number,
-    alloc: FrameAllocator | undefined,
+    alloc: FrameAllocator,
     strict: boolean,
   ): number {
     let t = rootT;
@@ -285,7 +297,7 @@ export function createX86PageTables(mem: PhysicalMemory): PageTableFormat {
       }
       // A larger leaf covers the page: split it down to the page's level so the rest
       // of it stays mapped, or, without the frames, remove all of it.
-      const frames = alloc === undefined ? null : takeFrames(leafLevel - level, alloc);
+      const frames = takeFrames(leafLevel - level, alloc);
       if (frames === null) {
         if (strict) return -1;
         write(w, 0, 0);
@@ -311,9 +323,11 @@ export function createX86PageTables(mem: PhysicalMemory): PageTableFormat {
     if (pointsToTable(lo, leafLevel)) {
       // Smaller mappings inside the range: remove them all, with their table.
       const child = childTable(w);
-      status = child >= 0 ? clearTable(child, leafLevel + 1, alloc) : 0;
-      if (alloc === undefined && child >= 0) return status;
-      if (alloc !== undefined && child >= 0) alloc.free(tablePa(child));
+      status = 0;
+      if (child >= 0) {
+        status = clearTable(child, leafLevel + 1, alloc);
+        alloc.free(tablePa(child));
+      }
     } else {
       status = statusOf(lo);
     }
@@ -322,13 +336,21 @@ export function createX86PageTables(mem: PhysicalMemory): PageTableFormat {
     return status;
   }
 
-  function map(root: number, va: number, pa: number, order: number, rights: number, alloc: FrameAllocator) {
+  function map(
+    root: number,
+    va: number,
+    pa: number,
+    order: number,
+    rights: number,
+    alloc: FrameAllocator,
+    memType: MemType = MemType.NORMAL,
+  ): boolean {
     const leafLevel = leafLevelOf(order);
     const rootT = tableWord(root);
     const size = 2 ** order;
+    const cache = memTypeFlags(memType);
     if (leafLevel < 0 || rootT < 0 || !isUserAddress(va) || va % size !== 0) return false;
-    if (!(pa >= 0 && pa < X86_PHYS_LIMIT) || pa % size !== 0) return false;
-    allocators.set(root, alloc);
+    if (!(pa >= 0 && pa < X86_PHYS_LIMIT) || pa % size !== 0 || cache < 0) return false;
     rights &= MemAccess.READ | MemAccess.WRITE | MemAccess.EXEC;
     if (rights === 0) {
       // No right, no mapping. Unlike unmap(), this fails rather than remove all of a
@@ -385,7 +407,7 @@ export function createX86PageTables(mem: PhysicalMemory): PageTableFormat {
         keep = old & (PteFlag.A | PteFlag.D);
       }
     }
-    let flags = PteFlag.P | PteFlag.US | keep;
+    let flags = PteFlag.P | PteFlag.US | cache | keep;
     if ((rights & MemAccess.WRITE) !== 0) flags |= PteFlag.RW;
     if (leafLevel < 3) flags |= PteFlag.PS;
     write(w, pteLow(pa, flags), pteHigh(pa, (rights & MemAccess.EXEC) === 0));
@@ -461,7 +483,6 @@ export function createX86PageTables(mem: PhysicalMemory): PageTableFormat {
 
   function destroy(root: number, alloc: FrameAllocator): void {
     const t = tableWord(root);
-    allocators.delete(root);
     if (t < 0) return;
     clearTable(t, 0, alloc);
     alloc.free(root);

@@ -16,6 +16,11 @@
 export interface MappingSpace<T> {
   /** Called after `node` has been unlinked, so the space clears its entry. */
   detach(node: MapNode<T>): void;
+  /**
+   * Called when `node` lost some rights but stays mapped, so the space can update what
+   * enforces them (a page-table entry). Capability tables need nothing.
+   */
+  restricted?(node: MapNode<T>): void;
 }
 
 /** One mapping: `payload` is mapped into `space` at `index` with `rights`. */
@@ -49,11 +54,20 @@ export function deriveChild<T>(
   rights: number,
 ): MapNode<T> {
   const child = new MapNode(space, index, parent.rights & rights, parent.payload);
+  linkChild(parent, child);
+  return child;
+}
+
+/**
+ * Links an unlinked `child` below `parent`, first among its siblings. The caller keeps
+ * the rights invariant (memory derives a smaller page with its own payload this way).
+ */
+export function linkChild<T>(parent: MapNode<T>, child: MapNode<T>): void {
   child.parent = parent;
+  child.prevSibling = null;
   child.nextSibling = parent.firstChild;
   if (parent.firstChild) parent.firstChild.prevSibling = child;
   parent.firstChild = child;
-  return child;
 }
 
 /**
@@ -69,7 +83,11 @@ export function moveNode<T>(node: MapNode<T>, space: MappingSpace<T>, index: num
 
 /** ANDs `rights` into `node` and every node below it. */
 function restrictSubtree<T>(node: MapNode<T>, rights: number): void {
-  for (let n: MapNode<T> | null = node; n; n = nextInSubtree(n, node)) n.rights &= rights;
+  for (let n: MapNode<T> | null = node; n; n = nextInSubtree(n, node)) {
+    const before = n.rights;
+    n.rights &= rights;
+    if (n.rights !== before) n.space.restricted?.(n);
+  }
 }
 
 /** Pre-order successor of `n` within the subtree rooted at `root`, or null at the end. */
@@ -83,7 +101,8 @@ function nextInSubtree<T>(n: MapNode<T>, root: MapNode<T>): MapNode<T> | null {
   return null;
 }
 
-function unlink<T>(node: MapNode<T>): void {
+/** Takes `node` out of its parent's child list (its own children stay below it). */
+export function unlink<T>(node: MapNode<T>): void {
   const p = node.parent;
   if (node.prevSibling) node.prevSibling.nextSibling = node.nextSibling;
   else if (p) p.firstChild = node.nextSibling;
@@ -114,13 +133,17 @@ function nextAfterSubtree<T>(n: MapNode<T>, root: MapNode<T>): MapNode<T> | null
 export function revoke<T>(node: MapNode<T>, rights: number, includeSelf: boolean): number {
   const keep = ~rights & 0xff;
   if (includeSelf) {
+    const before = node.rights;
     node.rights &= keep;
     if (node.rights === 0) return removeSubtree(node);
+    if (node.rights !== before) node.space.restricted?.(node);
   }
   let removed = 0;
   let n = node.firstChild;
   while (n) {
+    const before = n.rights;
     n.rights &= keep;
+    if (n.rights !== before && n.rights !== 0) n.space.restricted?.(n);
     if (n.rights === 0) {
       // Find the successor first: removal unlinks n and everything below it.
       const next = nextAfterSubtree(n, node);

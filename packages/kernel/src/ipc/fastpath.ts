@@ -107,6 +107,7 @@ export function fastReplyWait(k: Kernel, cpu: Cpu, t: Thread, tag: number, timeo
     !(c instanceof Thread) ||
     c.state !== ThreadState.REPLY_WAIT ||
     c.inException ||
+    c.inPageFault ||
     t.sendersHead !== null ||
     c.cpu !== cpu.index ||
     (cpu.runQueue.length !== 0 && cpu.runQueue.highestPriority() > c.prio)

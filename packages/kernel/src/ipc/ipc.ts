@@ -23,6 +23,7 @@ import { type Sender, type Thread, ThreadState } from '../objects/thread';
 import type { Cpu } from '../sched/cpu';
 import { dbg } from '../trace/debug';
 import { EventBit, type IpcKind } from '../trace/events';
+import { completePageFault } from './page-fault';
 import {
   addReplyWaiter,
   dequeueSender,
@@ -42,6 +43,7 @@ const SEND_OK = 0;
  */
 export function deliverResult(k: Kernel, t: Thread, tag: number): boolean {
   if (t.inException) return k.completeException(t, tag);
+  if (t.inPageFault) return completePageFault(t, tag);
   t.regs.tag = tag;
   t.resumeValue = tag;
   return true;
@@ -89,6 +91,11 @@ function armIpcTimeout(k: Kernel, cpu: Cpu, t: Thread, t16: number): void {
   k.armTimeout(t, cpu.time + Math.round(timeoutMicroseconds(t16) * k.cyclesPerUs));
 }
 
+/** How a trace names a call: a kernel-generated one says what made it. */
+function callKind(s: Thread): IpcKind {
+  return s.inException ? 'exception' : s.inPageFault ? 'page-fault' : 'call';
+}
+
 function emitIpc(k: Kernel, kind: IpcKind, from: Thread | null, to: Thread, tag: number, cpu: Cpu): void {
   k.events.emit('ipc', {
     kind,
@@ -113,7 +120,8 @@ function transfer(k: Kernel, cpu: Cpu, s: Thread, r: Thread, tag: number, label:
   const words = tag & 0x3f;
   const items = (tag >>> 6) & 0x3f;
   transferError = 0;
-  r.utcb.copyWordsFrom(s.utcb, 0, words);
+  // A page-fault reply only maps: the faulting thread's MRs stay its own.
+  if (!r.inPageFault) r.utcb.copyWordsFrom(s.utcb, 0, words);
   let cost = k.cIpc + words * k.cWord;
   if (items !== 0) {
     cost += items * k.cItem;
@@ -196,8 +204,7 @@ export function sendMessage(
     if (runs.receiverRuns) k.makeReady(dst, cpu.time);
     return;
   }
-  if (k.events.active & EventBit.ipc)
-    emitIpc(k, isCall ? (s.inException ? 'exception' : 'call') : 'send', s, dst, rtag, cpu);
+  if (k.events.active & EventBit.ipc) emitIpc(k, isCall ? callKind(s) : 'send', s, dst, rtag, cpu);
   const dstRuns = deliverResult(k, dst, rtag);
   if (isCall) {
     if (!awaitReply(k, cpu, s, dst, recvTimeout)) {
@@ -297,7 +304,7 @@ function acceptSender(k: Kernel, cpu: Cpu, r: Thread, s: Sender): void {
     return;
   }
   if (k.events.active & EventBit.ipc) {
-    emitIpc(k, st.sendIsCall ? (st.inException ? 'exception' : 'call') : 'send', st, r, rtag, cpu);
+    emitIpc(k, st.sendIsCall ? callKind(st) : 'send', st, r, rtag, cpu);
   }
   deliverResult(k, r, rtag);
   if (st.sendIsCall) {

@@ -16,13 +16,26 @@
  * sender's message: the control word as sent, then an object flexpage naming the
  * slots the capabilities landed in (its rights are those the sender offered).
  *
- * This issue maps object flexpages; memory and I/O flexpages arrive with the memory
- * issue and fail to map until then.
+ * Object, memory and I/O flexpages all take this path; each item's window must be of
+ * the item's type (else the message is cut). Memory items map or grant pages (see
+ * mem/map.ts); I/O items land at the same port numbers, inside their window.
  */
 import { IpcError } from '../abi/errors';
-import { FpageType, fpageBase, fpageOrder, fpageRights, fpageType, objFpage } from '../abi/fpage';
+import {
+  FpageType,
+  fpageBase,
+  fpageOrder,
+  fpageRights,
+  fpageType,
+  ioFpage,
+  MemRights,
+  memFpage,
+  objFpage,
+} from '../abi/fpage';
 import { CAP_SPACE_ORDER, CAP_SPACE_SLOTS, type CapSpace } from '../cap/cap-space';
 import type { Kernel } from '../kernel';
+import { grantMemory, mapMemory } from '../mem/map';
+import type { Task } from '../objects/task';
 import type { Thread } from '../objects/thread';
 
 /** Control-word bit: this is a map item. */
@@ -108,9 +121,15 @@ export function mapObjectRange(
   return true;
 }
 
+/** A receive window that covers a whole address space (a page-fault reply's). */
+const WHOLE_SPACE_ORDER = 64;
+
 /**
  * Transfers `items` typed items that start at MR `first` of `s` into `r`. Returns 0,
  * or the send-phase IPC error that stopped the transfer.
+ *
+ * A thread receiving the reply to its page fault has one implicit receive window, its
+ * whole address space, and gets no descriptors: it never sees the message.
  */
 export function transferItems(_k: Kernel, s: Thread, r: Thread, first: number, items: number): number {
   const su = s.utcb;
@@ -118,36 +137,133 @@ export function transferItems(_k: Kernel, s: Thread, r: Thread, first: number, i
   const srcTask = s.task;
   const dstTask = r.task;
   if (!srcTask || !dstTask) return IpcError.SEMAPFAILED;
+  const implicit = r.inPageFault;
   let br = 0;
   for (let i = 0; i < items; i++) {
     const ctl = su.word(first + 2 * i);
     const fp = su.word(first + 2 * i + 1);
-    if ((ctl & ITEM_MAP) === 0 || ctl < 0) return IpcError.SEMAPFAILED;
-    if (br >= ru.layout.brCount) return IpcError.SEMSGCUT;
-    const win = ru.br(br++);
-    if (win === 0) return IpcError.SEMSGCUT;
+    if ((ctl & ITEM_MAP) === 0 || ctl < 0 || fp < 0) return IpcError.SEMAPFAILED;
     const type = fpageType(fp);
-    if (type !== FpageType.OBJECT) return IpcError.SEMAPFAILED;
-    if (fpageType(win) !== FpageType.OBJECT) return IpcError.SEMSGCUT;
-    const sBase = fpageBase(fp);
-    const sOrder = fpageOrder(fp);
-    const wBase = fpageBase(win);
-    const wOrder = fpageOrder(win);
-    if (!validObjectRange(sBase, sOrder) || !validObjectRange(wBase, wOrder)) return IpcError.SEMAPFAILED;
-    const p = placeFlexpage(sBase, sOrder, Math.floor(ctl / 4096), wBase, wOrder);
-    const rights = fpageRights(fp);
-    const ok = mapObjectRange(
-      srcTask.caps,
-      p.src,
-      dstTask.caps,
-      p.dst,
-      p.count,
-      rights,
-      (ctl & ITEM_GRANT) !== 0,
-    );
-    if (!ok) return IpcError.SEMAPFAILED;
-    ru.setWord(first + 2 * i, ctl);
-    ru.setWord(first + 2 * i + 1, objFpage(p.dst, Math.min(sOrder, wOrder), rights));
+    let win: number;
+    if (implicit) {
+      if (type !== FpageType.MEMORY) return IpcError.SEMAPFAILED;
+      win = WHOLE_SPACE_WINDOW;
+    } else {
+      if (br >= ru.layout.brCount) return IpcError.SEMSGCUT;
+      win = ru.br(br++);
+      if (win === 0 || fpageType(win) !== type) return IpcError.SEMSGCUT;
+    }
+    const grant = (ctl & ITEM_GRANT) !== 0;
+    let received: number;
+    switch (type) {
+      case FpageType.OBJECT:
+        received = transferObjects(srcTask.caps, dstTask.caps, ctl, fp, win, grant);
+        break;
+      case FpageType.MEMORY:
+        received = transferMemory(srcTask, dstTask, ctl, fp, win, grant, implicit ? r.pfAddress : -1);
+        break;
+      case FpageType.IO:
+        received = transferPorts(srcTask, dstTask, fp, win, grant);
+        break;
+      default:
+        return IpcError.SEMAPFAILED;
+    }
+    if (received < 0) return IpcError.SEMAPFAILED;
+    if (!implicit) {
+      ru.setWord(first + 2 * i, ctl);
+      ru.setWord(first + 2 * i + 1, received);
+    }
   }
   return 0;
+}
+
+/** Marker for the implicit whole-space window (not a flexpage a user can name). */
+const WHOLE_SPACE_WINDOW = -1;
+
+/** Object flexpage: returns the descriptor of where the capabilities landed, or −1. */
+function transferObjects(
+  src: CapSpace,
+  dst: CapSpace,
+  ctl: number,
+  fp: number,
+  win: number,
+  grant: boolean,
+): number {
+  const sBase = fpageBase(fp);
+  const sOrder = fpageOrder(fp);
+  const wBase = fpageBase(win);
+  const wOrder = fpageOrder(win);
+  if (!validObjectRange(sBase, sOrder) || !validObjectRange(wBase, wOrder)) return -1;
+  const p = placeFlexpage(sBase, sOrder, Math.floor(ctl / 4096), wBase, wOrder);
+  const rights = fpageRights(fp);
+  if (!mapObjectRange(src, p.src, dst, p.dst, p.count, rights, grant)) return -1;
+  return objFpage(p.dst, Math.min(sOrder, wOrder), rights);
+}
+
+/** True when memory flexpage `[base, base + 2^order)` is a page-aligned, aligned range. */
+function validMemoryRange(base: number, order: number): boolean {
+  return order >= 12 && order <= WHOLE_SPACE_ORDER && base % 2 ** order === 0;
+}
+
+/**
+ * Memory flexpage: maps or grants the part that fits the window (X.2 placement, the
+ * item's send base as hot spot — for a page fault, the fault address). Returns the
+ * descriptor of the received range, or −1.
+ */
+function transferMemory(
+  srcTask: Task,
+  dstTask: Task,
+  ctl: number,
+  fp: number,
+  win: number,
+  grant: boolean,
+  faultAddress: number,
+): number {
+  const src = srcTask.space;
+  const dst = dstTask.space;
+  if (!src || !dst) return -1;
+  const sBase = fpageBase(fp);
+  const sOrder = fpageOrder(fp);
+  const whole = win === WHOLE_SPACE_WINDOW;
+  const wBase = whole ? 0 : fpageBase(win);
+  const wOrder = whole ? WHOLE_SPACE_ORDER : fpageOrder(win);
+  if (!validMemoryRange(sBase, sOrder) || !validMemoryRange(wBase, wOrder)) return -1;
+  const hotSpot = whole ? faultAddress : Math.floor(ctl / 4096) * 4096;
+  const p = placeFlexpage(sBase, sOrder, hotSpot, wBase, wOrder);
+  const order = Math.min(sOrder, wOrder);
+  if (!dst.mappable(p.dst, p.count)) return -1;
+  const rights = fpageRights(fp) & MemRights.RWX;
+  const err = grant
+    ? grantMemory(src, p.src, order, dst, p.dst, rights)
+    : mapMemory(src, p.src, order, dst, p.dst, rights);
+  return err === 0 ? memFpage(p.dst, order, rights) : -1;
+}
+
+/**
+ * I/O flexpage: ports land at their own numbers, so the received ports are those in
+ * both the send flexpage and the window. Returns their descriptor, or −1.
+ */
+function transferPorts(srcTask: Task, dstTask: Task, fp: number, win: number, grant: boolean): number {
+  const src = srcTask.io;
+  const dst = dstTask.io;
+  if (!src || !dst) return -1;
+  const sBase = fpageBase(fp);
+  const sOrder = fpageOrder(fp);
+  const wBase = fpageBase(win);
+  const wOrder = fpageOrder(win);
+  if (!validPortRange(sBase, sOrder, src.portCount) || !validPortRange(wBase, wOrder, dst.portCount))
+    return -1;
+  // Two aligned power-of-two ranges either nest or are disjoint.
+  const order = Math.min(sOrder, wOrder);
+  const base = sOrder <= wOrder ? sBase : wBase;
+  const inside =
+    sOrder <= wOrder ? sBase - (sBase % 2 ** wOrder) === wBase : wBase - (wBase % 2 ** sOrder) === sBase;
+  if (!inside) return ioFpage(0, 0, 0);
+  dst.mapFrom(src, base, 2 ** order, grant);
+  return ioFpage(base, order, fpageRights(fp));
+}
+
+/** True when `[base, base + 2^order)` is an aligned range of a machine's ports. */
+export function validPortRange(base: number, order: number, portCount: number): boolean {
+  return order <= 16 && base % 2 ** order === 0 && base + 2 ** order <= portCount;
 }

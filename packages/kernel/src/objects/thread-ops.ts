@@ -98,9 +98,10 @@ function decodeControl(
 function control(k: Kernel, caller: Thread, cap: Cap, target: Thread, flags: number, words: number): number {
   const a = decodeControl(caller, cap, target, flags, words);
   if (typeof a === 'number') return replyError(-a);
+  // Binding may need a UTCB page the task cannot pay for: do it before anything else.
+  if (a.task && !k.bindThread(target, a.task, 0)) return replyError(Errno.ENOMEM);
   target.pagerCap = a.pager;
   target.excHandlerCap = a.excHandler;
-  if (a.task) k.bindThread(target, a.task, 0);
   return replyOk();
 }
 

@@ -1,4 +1,5 @@
 import type { Utcb } from '../abi/utcb';
+import type { ExceptionCause } from '../platform/platform';
 import type { Runnable } from '../sched/run-queue';
 import type { Timed } from '../sched/timer-queue';
 import { SyscallRegisters, type ThreadPort } from '../user/registers';
@@ -62,7 +63,10 @@ export class Thread extends KObject implements Runnable, Timed, Sender {
   deathReason: DeathReason | null = null;
   /** The task the thread executes in; null until bound by Thread.control. */
   task: Task | null = null;
-  readonly utcb: Utcb;
+  /** The UTCB: in the task's UTCB area once bound on a machine with memory. */
+  utcb: Utcb;
+  /** Virtual address of the UTCB in the task, or 0 when it is kernel-private. */
+  utcbAddress = 0;
 
   // --- CPU state ---------------------------------------------------------------------
   /** The generator that is this thread's user-level execution, once started. */
@@ -145,6 +149,21 @@ export class Thread extends KObject implements Runnable, Timed, Sender {
   inException = false;
   /** Last exception raised, for reports. */
   lastException: string | null = null;
+
+  // --- page faults ---------------------------------------------------------------------
+  /** The thread is blocked in a page-fault IPC to its pager. */
+  inPageFault = false;
+  /** Address and access of the fault being resolved (the implicit receive window's hot spot). */
+  pfAddress = 0;
+  pfAccess = 0;
+  /** The fault being resolved, raised as an exception if the pager cannot help. */
+  pfCause: ExceptionCause | null = null;
+  /** UTCB words and registers that the page-fault IPC borrowed, restored after it. */
+  pfSaved: Float64Array | null = null;
+  /** An exception to raise when the thread next runs (a fault no pager resolved). */
+  pendingFault: ExceptionCause | null = null;
+  /** Added to the exception's description, e.g. why the pager could not help. */
+  pendingFaultNote = '';
 
   constructor(
     id: number,

@@ -4,13 +4,22 @@
  * machine's simulated physical memory. The kernel decides what is mapped (the X.2
  * memory model and the mapping database); the back end decides how the entries look.
  *
- * Addresses are numbers: virtual addresses are at most 48 bits and physical ones at
- * most 52, so both are exact in a double. Entries are read and written as two 32-bit
+ * Addresses are numbers. A virtual address is the numeric value of the 64-bit address
+ * (user addresses are below 2^48, so exact; the classification of larger values does
+ * not need exactness), and a physical address has at most 48 bits. Entries are read and written as two 32-bit
  * halves, never as BigInt, because the walk is on the TLB-miss path.
  */
 
 /** Memory access rights, in L4 X.2's order: r 4, w 2, x 1. */
 export const MemAccess = { READ: 4, WRITE: 2, EXEC: 1 } as const;
+
+/**
+ * Memory types a mapping can have. RAM is normal write-back memory; device registers
+ * (MMIO that sigma0 hands to drivers) are uncached device memory: x86 PCD|PWT, ARM
+ * AttrIndx 1 (MAIR Device-nGnRE).
+ */
+export const MemType = { NORMAL: 0, DEVICE: 1 } as const;
+export type MemType = (typeof MemType)[keyof typeof MemType];
 
 /** The machine's RAM, as one buffer placed at a physical address. */
 export interface PhysicalMemory {
@@ -84,15 +93,27 @@ export interface PageTableFormat {
   /**
    * Maps the 2^`order` bytes at `va` to `pa` with `rights` for user mode, replacing
    * any mapping of that range. `order` must be one of {@link pageOrders}, and `va` and
-   * `pa` aligned to it. Returns false, having changed nothing visible, when a table
-   * frame could not be allocated.
+   * `pa` aligned to it; `memType` is a {@link MemType} (default normal memory). Mapping
+   * inside a larger leaf splits it, keeping the rest mapped. Returns false, having
+   * changed nothing visible, when a table frame could not be allocated (the kernel
+   * checks every argument first, so that is the only failure it sees).
    */
-  map(root: number, va: number, pa: number, order: number, rights: number, alloc: FrameAllocator): boolean;
+  map(
+    root: number,
+    va: number,
+    pa: number,
+    order: number,
+    rights: number,
+    alloc: FrameAllocator,
+    memType?: MemType,
+  ): boolean;
   /**
    * Removes the mapping of the page at `va` of size 2^`order`, and returns its
-   * {@link PageStatus} bits (0 when nothing was mapped).
+   * {@link PageStatus} bits (0 when nothing was mapped). Unmapping part of a larger
+   * leaf splits it with frames from `alloc` (the rest stays mapped); tables left empty
+   * go back to `alloc`.
    */
-  unmap(root: number, va: number, order: number): number;
+  unmap(root: number, va: number, order: number, alloc: FrameAllocator): number;
   /**
    * Translates `va` for an access needing `access` rights, as the MMU would: sets the
    * accessed bit (and dirty on a write) on success. `access` 0 is a probe that changes

@@ -1,5 +1,6 @@
 import type { UtcbLayout } from '../abi/utcb';
 import type { InterruptController } from './interrupts';
+import type { PageTableFormat, PhysicalMemory } from './page-table';
 
 /**
  * Cycles the kernel charges for its own work. A back end calibrates these so that a
@@ -23,6 +24,11 @@ export interface CostModel {
   readonly kernelObjectOp: number;
   /** Raising an exception and building its IPC. */
   readonly exception: number;
+  /**
+   * Each page-table level read by a TLB miss's walk (the hardware walker's memory
+   * accesses). Default 25.
+   */
+  readonly pageWalkLevel?: number;
 }
 
 /** Which architectural registers play which role. Names are the architecture's own. */
@@ -54,7 +60,45 @@ export type ExceptionCause =
   /** An ex_regs with the trigger-exception flag. */
   | { readonly kind: 'triggered' }
   /** The thread's IP is not the address of any registered entry point. */
-  | { readonly kind: 'invalid-ip'; readonly ip: number };
+  | { readonly kind: 'invalid-ip'; readonly ip: number }
+  /**
+   * A memory access that no pager resolved, or that no pager may resolve: `fault` is
+   * the {@link WalkFault} (a `BAD_ADDRESS` is a non-canonical or kernel address),
+   * `access` the {@link MemAccess} bit of the access, `level` the translation level at
+   * which the walk stopped (0 = the root table).
+   */
+  | {
+      readonly kind: 'memory';
+      readonly address: number;
+      readonly access: number;
+      readonly fault: number;
+      readonly level: number;
+    };
+
+/** One region of the machine's physical address space, as the boot info reports it. */
+export interface MemoryRegion {
+  /** Physical address of the first byte. */
+  readonly base: number;
+  /** Size in bytes. */
+  readonly size: number;
+  /** `ram`: usable RAM; `reserved`: RAM or address space nobody may use; `mmio`: device registers. */
+  readonly kind: 'ram' | 'reserved' | 'mmio';
+  /** What lives there, e.g. `"extended memory"` or `"PL011 UART"`. */
+  readonly name: string;
+}
+
+/** The machine's memory: RAM, its page-table format and the physical memory map. */
+export interface PlatformMemory {
+  /** The RAM, one buffer at its physical address. */
+  readonly ram: PhysicalMemory;
+  /** The architecture's page-table format over {@link PlatformMemory.ram}. */
+  readonly pageTables: PageTableFormat;
+  /**
+   * The physical memory map in address order: RAM, holes the firmware reserves, and
+   * device MMIO windows. Every `ram` region lies inside {@link PlatformMemory.ram}.
+   */
+  readonly regions: readonly MemoryRegion[];
+}
 
 /** The architectural state that an exception frame reports and a handler may change. */
 export interface ExceptionState {
@@ -108,4 +152,15 @@ export interface Platform {
   readExceptionReply(words: number, reply: WordSource, state: ExceptionState): void;
   /** The interrupt controller, when the machine has hardware interrupt lines. */
   readonly interrupts?: InterruptController;
+  /**
+   * RAM and page tables. A machine without them (the kernel's own test platform)
+   * runs capabilities and IPC only: tasks have no address spaces, and UTCBs live in
+   * kernel-private host memory.
+   */
+  readonly memory?: PlatformMemory;
+  /**
+   * Number of x86-style I/O ports (65,536 on a PC); absent or 0 on machines that reach
+   * devices through MMIO only. I/O flexpages fail to map without them.
+   */
+  readonly ioPorts?: number;
 }

@@ -2,7 +2,7 @@ import { EventEmitter } from 'eventemitter3';
 import type { Thread } from '../objects/thread';
 
 /** How an IPC event came about. */
-export type IpcKind = 'call' | 'send' | 'reply' | 'irq' | 'exception';
+export type IpcKind = 'call' | 'send' | 'reply' | 'irq' | 'exception' | 'page-fault';
 
 /** A completed message transfer. */
 export interface IpcEvent {

@@ -1,9 +1,11 @@
 import { capIndex, FIRST_FREE_SLOT, FixedSlot, Invoke } from '../abi/caps';
 import { objFpage } from '../abi/fpage';
+import { decodeKip, type KernelInterfacePage, KIP_MAX_DESCRIPTORS, KipWord } from '../abi/kip';
 import { msgtag } from '../abi/msgtag';
 import { TIMEOUT_NEVER, TIMEOUT_ZERO, timeouts } from '../abi/timeout';
 import type { Utcb } from '../abi/utcb';
 import { l4Error } from './l4-error';
+import { UserMemory } from './memory';
 import { FactoryRef, IrqRef, LogRef, SchedulerRef, TaskRef, ThreadRef } from './objects';
 import type { UserCode } from './program';
 import { COMPUTE, type EntryPoint, SYSCALL, type SyscallRegisters, type ThreadPort } from './registers';
@@ -67,6 +69,8 @@ export class ThreadEnv {
   readonly log: LogRef;
   /** The scheduler (slot 7). */
   readonly scheduler: SchedulerRef;
+  /** The task's virtual memory: `yield* env.mem.readU32(va)` and friends. */
+  readonly mem: UserMemory;
   private readonly port: ThreadPort;
 
   constructor(port: ThreadPort, arg: number) {
@@ -82,6 +86,26 @@ export class ThreadEnv {
     this.factory = new FactoryRef(this, capIndex(FixedSlot.FACTORY));
     this.log = new LogRef(this, capIndex(FixedSlot.LOG));
     this.scheduler = new SchedulerRef(this, capIndex(FixedSlot.SCHEDULER));
+    this.mem = new UserMemory(port.mem, port.regs);
+  }
+
+  /** Virtual address of the Kernel Interface Page in this task (0 without memory). */
+  get kipAddress(): number {
+    return this.port.kipAddress;
+  }
+
+  /**
+   * Reads and decodes the Kernel Interface Page (X.2's KernelInterface): the memory
+   * map, CPUs, page sizes and the kernel-reserved region.
+   */
+  *kernelInterface(): UserCode<KernelInterfacePage> {
+    const base = this.port.kipAddress;
+    const head = yield* this.mem.read(base, KipWord.DESCRIPTORS * 8);
+    const view = new DataView(head.buffer);
+    const count = Math.min(view.getUint32(KipWord.MEM_DESCS * 8, true), KIP_MAX_DESCRIPTORS);
+    const page = yield* this.mem.read(base, (KipWord.DESCRIPTORS + 3 * count) * 8);
+    const words = new DataView(page.buffer);
+    return decodeKip((i) => words.getUint32(i * 8, true) + words.getUint32(i * 8 + 4, true) * 2 ** 32);
   }
 
   // --- raw kernel entries ------------------------------------------------------------

@@ -1,4 +1,5 @@
 import type { Utcb } from '../abi/utcb';
+import type { MemoryPort } from '../mem/memory-port';
 
 /**
  * The registers a user thread loads before entering the kernel, and finds results in
@@ -16,6 +17,10 @@ export class SyscallRegisters {
   label = 0;
   /** Argument of the compute pseudo-instruction. */
   arg = 0;
+  /** The virtual address of a memory access that missed the TLB (CR2 / FAR). */
+  addr = 0;
+  /** The {@link MemAccess} bit of that access. */
+  access = 0;
 }
 
 /**
@@ -30,6 +35,10 @@ export interface ThreadPort {
   readonly taskMemory: Record<string, unknown>;
   /** Capability index of this thread in its task. */
   readonly self: number;
+  /** The load/store unit of the task's address space; null without memory. */
+  readonly mem: MemoryPort | null;
+  /** Where the kernel mapped the Kernel Interface Page (0 without memory). */
+  readonly kipAddress: number;
   /**
    * The code address of an entry point: the stand-in for the address a linker would
    * have given a function, for ex_regs and exception frames.
@@ -41,8 +50,14 @@ export interface ThreadPort {
 export const SYSCALL: unique symbol = Symbol('pecan.syscall');
 /** The token a thread yields to run `regs.arg` cycles of modelled user work. */
 export const COMPUTE: unique symbol = Symbol('pecan.compute');
+/**
+ * The token a thread yields when a memory access missed the TLB: the kernel walks the
+ * page table for `regs.addr` and `regs.access`, fills the TLB, or raises a page fault.
+ * The access is retried when the thread resumes.
+ */
+export const MEMORY: unique symbol = Symbol('pecan.memory');
 /** What a user thread may yield. */
-export type KernelEntry = typeof SYSCALL | typeof COMPUTE;
+export type KernelEntry = typeof SYSCALL | typeof COMPUTE | typeof MEMORY;
 
 /**
  * An entry point: what a code address in the CodeRegistry stands for. The kernel calls

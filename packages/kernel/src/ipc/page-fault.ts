@@ -1,0 +1,187 @@
+/**
+ * Memory accesses that miss the TLB, and page faults (brief §2, reference facts
+ * "Page-fault IPC").
+ *
+ * A miss walks the back end's page table. A walk that succeeds fills the TLB and the
+ * access is retried. One that fails raises a page fault: the kernel calls the thread's
+ * pager with label −2, MR0 = the fault address with the access in its low three bits
+ * (r 4, w 2, x 1) and MR1 = the IP. The pager answers with a map item; the kernel maps
+ * it with the whole address space as the receive window and the item's send base as
+ * the hot spot, and the thread retries the access. The faulting code never sees any of
+ * it: the two MRs the message borrowed, the result tag and the error TCR are restored.
+ *
+ * A fault nobody may resolve becomes an exception in the architecture's encoding
+ * (x86 #PF/#GP, ARM data/instruction abort), delivered as exception IPC: an address
+ * that is not a user address, a thread without a pager or whose pager is gone, a
+ * failed page-fault IPC, and a pager that declines by replying with a non-zero label.
+ */
+import { msgtag, tagHasError, tagLabel } from '../abi/msgtag';
+import { Proto } from '../abi/protocols';
+import { TIMEOUT_NEVER } from '../abi/timeout';
+import type { Kernel } from '../kernel';
+import { IpcGate } from '../objects/ipc-gate';
+import { Thread, ThreadState } from '../objects/thread';
+import { MemAccess, type Translation, WalkFault } from '../platform/page-table';
+import type { ExceptionCause } from '../platform/platform';
+import type { Cpu } from '../sched/cpu';
+import { sendMessage } from './ipc';
+
+/** The walk result, reused: a TLB miss allocates nothing. */
+const walked: Translation = { fault: 0, frame: 0, order: 0, rights: 0, levels: 0 };
+
+const PAGE = 4096;
+
+function isAccess(a: number): boolean {
+  return a === MemAccess.READ || a === MemAccess.WRITE || a === MemAccess.EXEC;
+}
+
+function memoryFault(address: number, access: number, fault: number, level: number): ExceptionCause {
+  return { kind: 'memory', address, access, fault, level };
+}
+
+/**
+ * `t` yielded MEMORY: its access to `regs.addr` with `regs.access` missed the TLB.
+ * Walks the page table and fills the TLB, or raises the page fault.
+ */
+export function handleMemoryAccess(k: Kernel, cpu: Cpu, t: Thread): void {
+  t.resumeValue = 0;
+  const va = t.regs.addr;
+  const access = t.regs.access;
+  const space = t.task?.space;
+  if (!space || typeof va !== 'number' || !isAccess(access)) {
+    const address = typeof va === 'number' && Number.isFinite(va) ? va : 0;
+    const why = space ? ' (not a memory access the CPU can make)' : ' (the machine has no memory)';
+    k.raiseException(cpu, t, memoryFault(address, access, WalkFault.BAD_ADDRESS, 0), why);
+    return;
+  }
+  const tr = space.walk(va, access, walked);
+  k.chargeCycles(cpu, t, tr.levels * k.cWalk);
+  const level = tr.levels > 0 ? tr.levels - 1 : 0;
+  if (tr.fault === 0) {
+    const pa = tr.frame + (va % 2 ** tr.order);
+    const page = pa - (pa % PAGE);
+    const mem = k.memory!;
+    if (mem.isRam(page, PAGE)) {
+      space.tlb.fill(va, page - mem.ram.base, tr.rights, access === MemAccess.WRITE);
+      return;
+    }
+    k.raiseException(
+      cpu,
+      t,
+      memoryFault(va, access, WalkFault.PROTECTION, level),
+      ` (device memory at physical 0x${page.toString(16)}: no device answers there)`,
+    );
+    return;
+  }
+  if (tr.fault === WalkFault.BAD_ADDRESS) {
+    k.raiseException(cpu, t, memoryFault(va, access, tr.fault, level));
+    return;
+  }
+  raisePageFault(k, cpu, t, va, access, tr.fault, level);
+}
+
+/** Sends `t`'s page fault to its pager, or turns it into an exception when it has none. */
+function raisePageFault(
+  k: Kernel,
+  cpu: Cpu,
+  t: Thread,
+  va: number,
+  access: number,
+  fault: number,
+  level: number,
+): void {
+  const cause = memoryFault(va, access, fault, level);
+  const pagerCap = t.pagerCap > 0 ? t.task?.caps.lookup(Math.floor(t.pagerCap / 4096)) : undefined;
+  const pager = pagerCap?.payload;
+  let target: Thread | null = null;
+  let gate: IpcGate | null = null;
+  let label = 0;
+  if (pager instanceof IpcGate && pager.thread) {
+    target = pager.thread;
+    gate = pager;
+    label = pager.label + (pagerCap!.rights & 3);
+  } else if (pager instanceof Thread) {
+    target = pager;
+  }
+  if (!target || !target.alive || target.state === ThreadState.DEAD || target === t) {
+    const why = !pagerCap
+      ? t.pagerCap === 0
+        ? 'the thread has no pager'
+        : `its pager capability 0x${t.pagerCap.toString(16)} is empty`
+      : !target
+        ? `its pager capability names a ${pager?.kind ?? 'nothing'}, not a thread or bound gate`
+        : target === t
+          ? 'the thread is its own pager'
+          : `its pager "${target.name}" is dead`;
+    k.raiseException(cpu, t, cause, ` — unresolved: ${why}`);
+    return;
+  }
+  savePageFaultState(t);
+  const u = t.utcb;
+  u.setMr(0, va - (va % 8) + access);
+  u.setMr(1, t.ip);
+  t.inPageFault = true;
+  t.pfAddress = va;
+  t.pfAccess = access;
+  t.pfCause = cause;
+  k.chargeCycles(cpu, t, k.cExc);
+  sendMessage(
+    k,
+    cpu,
+    t,
+    target,
+    gate,
+    label,
+    msgtag(Proto.PAGE_FAULT, 2),
+    true,
+    false,
+    TIMEOUT_NEVER,
+    TIMEOUT_NEVER,
+  );
+}
+
+/** Keeps what the page-fault IPC overwrites: MR0, MR1, the error TCR, tag and label. */
+function savePageFaultState(t: Thread): void {
+  const s = (t.pfSaved ??= new Float64Array(8));
+  const w = t.utcb.u32;
+  s[0] = w[0]!;
+  s[1] = w[1]!;
+  s[2] = w[2]!;
+  s[3] = w[3]!;
+  s[4] = t.utcb.error;
+  s[5] = t.regs.tag;
+  s[6] = t.regs.label;
+}
+
+function restorePageFaultState(t: Thread): void {
+  const s = t.pfSaved!;
+  const w = t.utcb.u32;
+  w[0] = s[0]!;
+  w[1] = s[1]!;
+  w[2] = s[2]!;
+  w[3] = s[3]!;
+  t.utcb.error = s[4]!;
+  t.regs.tag = s[5]!;
+  t.regs.label = s[6]!;
+}
+
+/**
+ * The pager answered `t`'s page fault with `tag` (or the IPC failed). The thread runs
+ * again either way: it retries the access, or raises the fault as an exception when
+ * the pager declined or could not be reached. Returns true (the thread is to run).
+ */
+export function completePageFault(t: Thread, tag: number): boolean {
+  t.inPageFault = false;
+  const error = t.utcb.error;
+  restorePageFaultState(t);
+  t.resumeValue = 0;
+  if (tagHasError(tag)) {
+    t.pendingFault = t.pfCause;
+    t.pendingFaultNote = ` — the page-fault IPC to the pager failed (IPC error 0x${error.toString(16)})`;
+  } else if (tagLabel(tag) !== 0) {
+    t.pendingFault = t.pfCause;
+    t.pendingFaultNote = ` — the pager declined it (reply label ${tagLabel(tag)})`;
+  }
+  t.pfCause = null;
+  return true;
+}
