@@ -8,7 +8,7 @@ export * from './abi';
 export type { Cap } from './cap/cap-space';
 export { CAP_SPACE_ORDER, CAP_SPACE_SLOTS, CapSpace } from './cap/cap-space';
 export { MapNode, type MappingSpace } from './cap/mapdb';
-export { ITEM_GRANT, ITEM_MAP, mapItemControl } from './ipc/typed-items';
+export { ITEM_GRANT, ITEM_MAP, mapItemControl, memMapControl } from './ipc/typed-items';
 export {
   type BlockedThread,
   DEFAULT_PRIORITY,
@@ -21,6 +21,20 @@ export {
   type TaskOptions,
   type ThreadOptions,
 } from './kernel';
+export {
+  AddressSpace,
+  type MemMapping,
+  type MemoryStatus,
+  type PhysPage,
+  type ReservedRegion,
+} from './mem/address-space';
+export { ChargedFrameAllocator, FRAME_SIZE, FramePool, type QuotaAccount } from './mem/frame-pool';
+export { IO_RIGHTS, type IoMapping, IoSpace } from './mem/io-space';
+export { KernelMemory, RESERVED_REGION_SIZE, UTCB_AREA_OFFSET } from './mem/kernel-memory';
+export { grantMemory, mapMemory, unmapMemory } from './mem/map';
+export { MemoryPort } from './mem/memory-port';
+export { SoftTlb, TLB_ENTRIES } from './mem/tlb';
+export { UtcbArea } from './mem/utcb-area';
 export { Factory } from './objects/factory';
 export { Icu } from './objects/icu';
 export { IpcGate } from './objects/ipc-gate';
@@ -58,6 +72,7 @@ export { exportChromeTrace, TraceRecorder } from './trace/chrome-trace';
 export * from './trace/events';
 export { CapAllocator, type SpawnOptions, ThreadEnv } from './user/env';
 export { l4Error } from './user/l4-error';
+export { UserMemory } from './user/memory';
 export {
   FactoryRef,
   GateRef,
@@ -74,6 +89,7 @@ export {
   COMPUTE,
   type EntryPoint,
   type KernelEntry,
+  MEMORY,
   SYSCALL,
   SyscallRegisters,
   type ThreadPort,

@@ -7,7 +7,7 @@
  * pager with label −2, MR0 = the fault address with the access in its low three bits
  * (r 4, w 2, x 1) and MR1 = the IP. The pager answers with a map item; the kernel maps
  * it with the whole address space as the receive window and the item's send base as
- * the hot spot, and the thread retries the access. The faulting code never sees any of
+ * the hot spot (X.2), and the thread retries the access. The faulting code never sees any of
  * it: the two MRs the message borrowed, the result tag and the error TCR are restored.
  *
  * A fault nobody may resolve becomes an exception in the architecture's encoding
@@ -103,7 +103,7 @@ function raisePageFault(
   } else if (pager instanceof Thread) {
     target = pager;
   }
-  if (!target || !target.alive || target.state === ThreadState.DEAD || target === t) {
+  if (!target?.alive || target.state === ThreadState.DEAD || target === t) {
     const why = !pagerCap
       ? t.pagerCap === 0
         ? 'the thread has no pager'
@@ -142,7 +142,8 @@ function raisePageFault(
 
 /** Keeps what the page-fault IPC overwrites: MR0, MR1, the error TCR, tag and label. */
 function savePageFaultState(t: Thread): void {
-  const s = (t.pfSaved ??= new Float64Array(8));
+  if (!t.pfSaved) t.pfSaved = new Float64Array(8);
+  const s = t.pfSaved;
   const w = t.utcb.u32;
   s[0] = w[0]!;
   s[1] = w[1]!;

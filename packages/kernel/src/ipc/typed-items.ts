@@ -48,6 +48,14 @@ export function mapItemControl(sendBase = 0, grant = false): number {
   return sendBase * 4096 + ITEM_MAP + (grant ? ITEM_GRANT : 0);
 }
 
+/**
+ * The control word of a memory map item whose hot spot is byte address `hotSpot`
+ * (rounded down to its page): a pager answering a fault passes the fault address.
+ */
+export function memMapControl(hotSpot: number, grant = false): number {
+  return Math.floor(hotSpot / 4096) * 4096 + ITEM_MAP + (grant ? ITEM_GRANT : 0);
+}
+
 /** Where the part of a send flexpage that fits a receive window goes. */
 interface Placement {
   src: number;
@@ -160,7 +168,7 @@ export function transferItems(_k: Kernel, s: Thread, r: Thread, first: number, i
         received = transferObjects(srcTask.caps, dstTask.caps, ctl, fp, win, grant);
         break;
       case FpageType.MEMORY:
-        received = transferMemory(srcTask, dstTask, ctl, fp, win, grant, implicit ? r.pfAddress : -1);
+        received = transferMemory(srcTask, dstTask, ctl, fp, win, grant);
         break;
       case FpageType.IO:
         received = transferPorts(srcTask, dstTask, fp, win, grant);
@@ -207,8 +215,8 @@ function validMemoryRange(base: number, order: number): boolean {
 
 /**
  * Memory flexpage: maps or grants the part that fits the window (X.2 placement, the
- * item's send base as hot spot — for a page fault, the fault address). Returns the
- * descriptor of the received range, or −1.
+ * item's send base as hot spot: a pager answering a fault puts the fault address
+ * there). Returns the descriptor of the received range, or −1.
  */
 function transferMemory(
   srcTask: Task,
@@ -217,7 +225,6 @@ function transferMemory(
   fp: number,
   win: number,
   grant: boolean,
-  faultAddress: number,
 ): number {
   const src = srcTask.space;
   const dst = dstTask.space;
@@ -228,8 +235,7 @@ function transferMemory(
   const wBase = whole ? 0 : fpageBase(win);
   const wOrder = whole ? WHOLE_SPACE_ORDER : fpageOrder(win);
   if (!validMemoryRange(sBase, sOrder) || !validMemoryRange(wBase, wOrder)) return -1;
-  const hotSpot = whole ? faultAddress : Math.floor(ctl / 4096) * 4096;
-  const p = placeFlexpage(sBase, sOrder, hotSpot, wBase, wOrder);
+  const p = placeFlexpage(sBase, sOrder, Math.floor(ctl / 4096) * 4096, wBase, wOrder);
   const order = Math.min(sOrder, wOrder);
   if (!dst.mappable(p.dst, p.count)) return -1;
   const rights = fpageRights(fp) & MemRights.RWX;

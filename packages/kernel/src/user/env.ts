@@ -1,5 +1,5 @@
 import { capIndex, FIRST_FREE_SLOT, FixedSlot, Invoke } from '../abi/caps';
-import { objFpage } from '../abi/fpage';
+import { memFpage, objFpage } from '../abi/fpage';
 import { decodeKip, type KernelInterfacePage, KIP_MAX_DESCRIPTORS, KipWord } from '../abi/kip';
 import { msgtag } from '../abi/msgtag';
 import { TIMEOUT_NEVER, TIMEOUT_ZERO, timeouts } from '../abi/timeout';
@@ -37,6 +37,8 @@ export interface SpawnOptions {
   readonly arg?: number;
   /** Exception handler capability index for the new thread (default: none). */
   readonly exceptionHandler?: number;
+  /** Pager capability index for the new thread (default: none). */
+  readonly pager?: number;
 }
 
 /**
@@ -200,6 +202,7 @@ export class ThreadEnv {
     err = yield* t.control({
       bindTask: capIndex(FixedSlot.TASK),
       exceptionHandler: options.exceptionHandler ?? 0,
+      pager: options.pager ?? 0,
     });
     if (err < 0) return err;
     if (options.priority !== undefined || options.cpu !== undefined) {
@@ -208,6 +211,15 @@ export class ThreadEnv {
     }
     err = yield* t.exRegs(this.addressOf(entry), options.arg ?? 0);
     return err < 0 ? err : cap;
+  }
+
+  /**
+   * Sets buffer register `brIndex` to a memory receive window: `2^order` bytes at `va`
+   * (aligned), and ends the list after it.
+   */
+  receiveMemoryAt(va: number, order: number, brIndex = 0): void {
+    this.utcb.setBr(brIndex, memFpage(va, order, 0));
+    this.utcb.setBr(brIndex + 1, 0);
   }
 
   /** Sets buffer register 0 to receive one capability into `cap` (factory create, map). */

@@ -101,14 +101,19 @@ export class ThreadRef extends ObjectRef {
 /** A Task capability. */
 export class TaskRef extends ObjectRef {
   /**
-   * Maps (or grants) the capabilities of object flexpage `fpage` in task `srcTask`
-   * into this task starting at capability index `dstCap`.
+   * Maps (or grants) flexpage `fpage` of task `srcTask` into this task at `dst`: a
+   * capability index for an object flexpage, a virtual address (aligned to the
+   * flexpage's size) for a memory flexpage; I/O ports land at their own numbers.
    */
-  *map(srcTask: number, fpage: number, dstCap: number, grant = false): UserCode<number> {
-    return yield* this.op(Proto.TASK, [TaskOp.MAP, srcTask, fpage, dstCap + (grant ? 2 : 0)]);
+  *map(srcTask: number, fpage: number, dst: number, grant = false): UserCode<number> {
+    return yield* this.op(Proto.TASK, [TaskOp.MAP, srcTask, fpage, dst + (grant ? 2 : 0)]);
   }
 
-  /** Revokes the rights of `fpages` from everything derived from them (and, with `self`, here too). */
+  /**
+   * Revokes the rights of `fpages` from everything derived from them (and, with
+   * `self`, here too). On success MR0… hold each flexpage with its rights replaced by
+   * the referenced (4) / written (2) status of what was removed.
+   */
   *unmap(fpages: readonly number[], self = false): UserCode<number> {
     return yield* this.op(Proto.TASK, [
       TaskOp.UNMAP,
