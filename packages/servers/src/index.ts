@@ -1,1 +1,7 @@
-// Filled by later issues; see docs/.
+/**
+ * `@pecan/servers`: user-level servers for Pecan systems. This issue brings sigma0;
+ * the root task, namespace, console and drivers follow.
+ *
+ * @packageDocumentation
+ */
+export * from './sigma0';
