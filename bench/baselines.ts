@@ -51,7 +51,7 @@ function resolveOptions(roundTripsPerSample: number, opts: MeasureOptions): Requ
   return { samples, warmupSamples };
 }
 
-function median(values: readonly number[]): number {
+export function median(values: readonly number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = sorted.length >> 1;
   // resolveOptions guarantees at least one sample, so both indices are in range.

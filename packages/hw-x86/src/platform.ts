@@ -277,6 +277,13 @@ export const X86_COSTS: CostModel = {
   exception: 450,
 };
 
+/**
+ * Number of I/O ports of a PC: the 16-bit port space of `in`/`out` (Intel SDM Vol. 1
+ * §18.3, "I/O Address Space"). sigma0 holds them all at boot and maps them with I/O
+ * flexpages.
+ */
+export const X86_IO_PORTS = 65_536;
+
 /** Simulated core clock: 2 GHz (a round figure; Skylake desktop parts run 3–4 GHz). */
 export const X86_DEFAULT_CPU_HZ = 2_000_000_000;
 
@@ -296,7 +303,8 @@ export type X86PlatformOptions = ClockOptions & {
 /**
  * The x86-64 PC back end's {@link Platform}: Fiasco's amd64 UTCB layout, the real
  * register file ({@link X86_REGISTERS}), exceptions as x86 vectors with error code and
- * CR2 ({@link X86ExceptionMr}), the Skylake-calibrated {@link X86_COSTS}, and `memory`:
+ * CR2 ({@link X86ExceptionMr}), the Skylake-calibrated {@link X86_COSTS}, the
+ * {@link X86_IO_PORTS} I/O ports, and `memory`:
  * `ramSize` bytes of RAM at physical 0 ({@link createPcRam}), 4-level paging over it
  * ({@link createX86PageTables}) and the PC memory map ({@link pcMemoryMap}).
  *
@@ -334,6 +342,7 @@ export function createX86Platform(options: X86PlatformOptions = {}): Platform {
     cost: X86_COSTS,
     registers: X86_REGISTERS,
     memory,
+    ioPorts: X86_IO_PORTS,
     writeExceptionFrame(cause: ExceptionCause, state: ExceptionState, out: WordSink): number {
       const { vector, errorCode, cr2 } = x86ExceptionCode(cause);
       out.setWord(X86ExceptionMr.VECTOR, vector);

@@ -25,6 +25,7 @@ export {
   AddressSpace,
   type MemMapping,
   type MemoryStatus,
+  PageMapping,
   type PhysPage,
   type ReservedRegion,
 } from './mem/address-space';

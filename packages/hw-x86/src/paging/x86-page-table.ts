@@ -164,7 +164,11 @@ export function createX86PageTables(mem: PhysicalMemory): PageTableFormat {
   }
 
   /** Takes `n` frames for tables, or none (returning every frame taken) if one is missing. */
+  /** Returned for the common case of a map that needs no new table: no allocation. */
+  const NO_FRAMES: number[] = [];
+
   function takeFrames(n: number, alloc: FrameAllocator): number[] | null {
+    if (n === 0) return NO_FRAMES;
     const frames: number[] = [];
     while (frames.length < n) {
       const f = alloc.allocate();

@@ -25,6 +25,11 @@ export interface MappingSpace<T> {
 
 /** One mapping: `payload` is mapped into `space` at `index` with `rights`. */
 export class MapNode<T> {
+  /**
+   * What is mapped. Set once, in the constructor (a subclass may point it at itself
+   * so that a mapping and its payload are one object).
+   */
+  payload: T;
   parent: MapNode<T> | null = null;
   firstChild: MapNode<T> | null = null;
   nextSibling: MapNode<T> | null = null;
@@ -34,8 +39,10 @@ export class MapNode<T> {
     public space: MappingSpace<T>,
     public index: number,
     public rights: number,
-    public readonly payload: T,
-  ) {}
+    payload: T,
+  ) {
+    this.payload = payload;
+  }
 }
 
 /** Creates a root mapping: the first mapping of a freshly created object or frame. */

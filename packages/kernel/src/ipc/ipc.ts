@@ -43,7 +43,7 @@ const SEND_OK = 0;
  */
 export function deliverResult(k: Kernel, t: Thread, tag: number): boolean {
   if (t.inException) return k.completeException(t, tag);
-  if (t.inPageFault) return completePageFault(t, tag);
+  if (t.inPageFault) return completePageFault(k, t, tag);
   t.regs.tag = tag;
   t.resumeValue = tag;
   return true;

@@ -19,6 +19,7 @@ import { msgtag, tagHasError, tagLabel } from '../abi/msgtag';
 import { Proto } from '../abi/protocols';
 import { TIMEOUT_NEVER } from '../abi/timeout';
 import type { Kernel } from '../kernel';
+import type { AddressSpace } from '../mem/address-space';
 import { IpcGate } from '../objects/ipc-gate';
 import { Thread, ThreadState } from '../objects/thread';
 import { MemAccess, type Translation, WalkFault } from '../platform/page-table';
@@ -54,17 +55,12 @@ export function handleMemoryAccess(k: Kernel, cpu: Cpu, t: Thread): void {
     k.raiseException(cpu, t, memoryFault(address, access, WalkFault.BAD_ADDRESS, 0), why);
     return;
   }
-  const tr = space.walk(va, access, walked);
-  k.chargeCycles(cpu, t, tr.levels * k.cWalk);
+  const tr = walkAndFill(k, cpu, t, space, va, access);
   const level = tr.levels > 0 ? tr.levels - 1 : 0;
   if (tr.fault === 0) {
+    if (tr.rights !== 0) return;
     const pa = tr.frame + (va % 2 ** tr.order);
     const page = pa - (pa % PAGE);
-    const mem = k.memory!;
-    if (mem.isRam(page, PAGE)) {
-      space.tlb.fill(va, page - mem.ram.base, tr.rights, access === MemAccess.WRITE);
-      return;
-    }
     k.raiseException(
       cpu,
       t,
@@ -80,6 +76,30 @@ export function handleMemoryAccess(k: Kernel, cpu: Cpu, t: Thread): void {
   raisePageFault(k, cpu, t, va, access, tr.fault, level);
 }
 
+/**
+ * The hardware's part of a TLB miss: walks the page table (charging each level) and, on
+ * success, caches the page in the TLB. Leaves `rights` 0 in the result for a page that
+ * is not RAM (device memory is never cached: each access must reach the device).
+ */
+function walkAndFill(
+  k: Kernel,
+  cpu: Cpu,
+  t: Thread,
+  space: AddressSpace,
+  va: number,
+  access: number,
+): Translation {
+  const tr = space.walk(va, access, walked);
+  k.chargeCycles(cpu, t, tr.levels * k.cWalk);
+  if (tr.fault !== 0) return tr;
+  const pa = tr.frame + (va % 2 ** tr.order);
+  const page = pa - (pa % PAGE);
+  const mem = k.memory!;
+  if (mem.isRam(page, PAGE)) space.tlb.fill(va, page - mem.ram.base, tr.rights, access === MemAccess.WRITE);
+  else tr.rights = 0;
+  return tr;
+}
+
 /** Sends `t`'s page fault to its pager, or turns it into an exception when it has none. */
 function raisePageFault(
   k: Kernel,
@@ -90,7 +110,6 @@ function raisePageFault(
   fault: number,
   level: number,
 ): void {
-  const cause = memoryFault(va, access, fault, level);
   const pagerCap = t.pagerCap > 0 ? t.task?.caps.lookup(Math.floor(t.pagerCap / 4096)) : undefined;
   const pager = pagerCap?.payload;
   let target: Thread | null = null;
@@ -113,7 +132,7 @@ function raisePageFault(
         : target === t
           ? 'the thread is its own pager'
           : `its pager "${target.name}" is dead`;
-    k.raiseException(cpu, t, cause, ` — unresolved: ${why}`);
+    k.raiseException(cpu, t, memoryFault(va, access, fault, level), ` — unresolved: ${why}`);
     return;
   }
   savePageFaultState(t);
@@ -123,7 +142,8 @@ function raisePageFault(
   t.inPageFault = true;
   t.pfAddress = va;
   t.pfAccess = access;
-  t.pfCause = cause;
+  t.pfFault = fault;
+  t.pfLevel = level;
   k.chargeCycles(cpu, t, k.cExc);
   sendMessage(
     k,
@@ -171,18 +191,21 @@ function restorePageFaultState(t: Thread): void {
  * again either way: it retries the access, or raises the fault as an exception when
  * the pager declined or could not be reached. Returns true (the thread is to run).
  */
-export function completePageFault(t: Thread, tag: number): boolean {
+export function completePageFault(k: Kernel, t: Thread, tag: number): boolean {
   t.inPageFault = false;
   const error = t.utcb.error;
   restorePageFaultState(t);
   t.resumeValue = 0;
   if (tagHasError(tag)) {
-    t.pendingFault = t.pfCause;
+    t.pendingFault = memoryFault(t.pfAddress, t.pfAccess, t.pfFault, t.pfLevel);
     t.pendingFaultNote = ` — the page-fault IPC to the pager failed (IPC error 0x${error.toString(16)})`;
   } else if (tagLabel(tag) !== 0) {
-    t.pendingFault = t.pfCause;
+    t.pendingFault = memoryFault(t.pfAddress, t.pfAccess, t.pfFault, t.pfLevel);
     t.pendingFaultNote = ` — the pager declined it (reply label ${tagLabel(tag)})`;
+  } else if (t.task?.space) {
+    // Retry the access now, as the CPU would on return: if the pager mapped the page,
+    // the thread finds it in the TLB instead of entering the kernel again to walk.
+    walkAndFill(k, k.cpus[t.cpu]!, t, t.task.space, t.pfAddress, t.pfAccess);
   }
-  t.pfCause = null;
   return true;
 }

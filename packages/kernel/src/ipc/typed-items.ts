@@ -210,7 +210,10 @@ function transferObjects(
 
 /** True when memory flexpage `[base, base + 2^order)` is a page-aligned, aligned range. */
 function validMemoryRange(base: number, order: number): boolean {
-  return order >= 12 && order <= WHOLE_SPACE_ORDER && base % 2 ** order === 0;
+  return (
+    order >= 12 &&
+    (order === WHOLE_SPACE_ORDER ? base === 0 : order < WHOLE_SPACE_ORDER && base % 2 ** order === 0)
+  );
 }
 
 /**

@@ -3,8 +3,8 @@
  * that the mapping database tracks, and the software TLB in front of them.
  *
  * Invariants (checked by `checkMemoryInvariants` in tests):
- * - `pages` holds exactly the mapping-database nodes whose space is this one, keyed by
- *   their first virtual address; their ranges do not overlap;
+ * - `pages` holds exactly the mapping-database nodes whose space is this one, by their
+ *   first virtual address and size; their ranges do not overlap;
  * - every node in `pages` is mapped in the page table with its rights, frame and
  *   memory type, and the page table maps nothing else below the reserved region;
  * - page-table frames come from `alloc`, so they are charged to the task's quota.
@@ -12,6 +12,7 @@
 import { linkChild, MapNode, type MappingSpace, unlink } from '../cap/mapdb';
 import type { MemType, PageTableFormat, PhysicalMemory, Translation } from '../platform/page-table';
 import type { ChargedFrameAllocator } from './frame-pool';
+import { PageIndex } from './page-index';
 import { SoftTlb } from './tlb';
 
 /** The physical page a memory mapping maps. */
@@ -20,15 +21,48 @@ export interface PhysPage {
   readonly pa: number;
   /** log2 of the page size: one of the back end's page orders. */
   readonly order: number;
+  /** 2^order, kept because the hot paths need it and `**` is a call. */
+  readonly size: number;
   readonly memType: MemType;
 }
 
-/** One memory mapping: `payload` is mapped at virtual address `index` with `rights`. */
+/**
+ * One memory mapping: the physical page is mapped at virtual address `index` with
+ * `rights`. The node is its own payload: one object per mapping, not two, because a
+ * page-fault-heavy workload makes one per fault and keeps it.
+ */
+export class PageMapping extends MapNode<PhysPage> implements PhysPage {
+  readonly pa: number;
+  readonly order: number;
+  readonly size: number;
+  readonly memType: MemType;
+
+  constructor(
+    space: AddressSpace,
+    index: number,
+    rights: number,
+    pa: number,
+    order: number,
+    memType: MemType,
+  ) {
+    super(space, index, rights, NO_PAGE);
+    this.pa = pa;
+    this.order = order;
+    this.size = 2 ** order;
+    this.memType = memType;
+    this.payload = this;
+  }
+}
+
+/** A memory mapping as the mapping database links it (always a {@link PageMapping}). */
 export type MemMapping = MapNode<PhysPage>;
+
+/** Placeholder payload while a PageMapping is being constructed. */
+const NO_PAGE: PhysPage = { pa: 0, order: 0, size: 0, memType: 0 };
 
 /** The size of a mapping in bytes. */
 export function mappingSize(m: MemMapping): number {
-  return 2 ** m.payload.order;
+  return m.payload.size;
 }
 
 /** Where the kernel keeps its own pages (KIP, UTCBs) in every address space. */
@@ -45,9 +79,10 @@ export interface MemoryStatus {
 export class AddressSpace implements MappingSpace<PhysPage> {
   readonly tlb = new SoftTlb();
   /** Mappings by first virtual address. */
-  private readonly pages = new Map<number, MemMapping>();
-  /** The page orders of the format, largest first. */
+  private readonly pages: PageIndex;
+  /** The page orders of the format, largest first, and their sizes. */
   private readonly ordersDesc: readonly number[];
+  private readonly sizesDesc: readonly number[];
 
   private constructor(
     readonly format: PageTableFormat,
@@ -63,6 +98,8 @@ export class AddressSpace implements MappingSpace<PhysPage> {
     private readonly status: MemoryStatus,
   ) {
     this.ordersDesc = [...format.pageOrders].sort((a, b) => b - a);
+    this.sizesDesc = this.ordersDesc.map((o) => 2 ** o);
+    this.pages = new PageIndex(this.sizesDesc[this.sizesDesc.length - 1]!);
   }
 
   /** A new, empty address space; null when its root table cannot be had (ENOMEM). */
@@ -89,17 +126,23 @@ export class AddressSpace implements MappingSpace<PhysPage> {
 
   /** The mapping that covers `va`, if any. */
   mappingAt(va: number): MemMapping | undefined {
-    for (const order of this.ordersDesc) {
-      const size = 2 ** order;
-      const m = this.pages.get(va - (va % size));
-      if (m && m.payload.order === order) return m;
+    const sizes = this.sizesDesc;
+    for (let i = 0; i < sizes.length; i++) {
+      const size = sizes[i]!;
+      const m = this.pages.get(va - (va % size), size);
+      if (m !== undefined) return m;
     }
     return undefined;
   }
 
   /** True when `m` is this space's current mapping at its address. */
   holds(m: MemMapping): boolean {
-    return this.pages.get(m.index) === m;
+    return this.pages.has(m);
+  }
+
+  /** The size of the smallest page the format maps. */
+  get minPageSize(): number {
+    return this.sizesDesc[this.sizesDesc.length - 1]!;
   }
 
   /** The largest page order of the format that is at most `order`, or −1. */
@@ -154,15 +197,15 @@ export class AddressSpace implements MappingSpace<PhysPage> {
   install(m: MemMapping): boolean {
     const p = m.payload;
     if (!this.format.map(this.root, m.index, p.pa, p.order, m.rights, this.alloc, p.memType)) return false;
-    this.pages.set(m.index, m);
-    this.tlb.invalidate(m.index, 2 ** p.order);
+    this.pages.set(m);
+    this.tlb.invalidate(m.index, p.size);
     return true;
   }
 
   /** Removes `m`'s page-table entry and index entry; keeps its accessed/dirty bits. */
   private removeEntry(m: MemMapping): void {
-    if (this.pages.get(m.index) !== m) return;
-    this.pages.delete(m.index);
+    if (!this.pages.has(m)) return;
+    this.pages.delete(m);
     const size = mappingSize(m);
     this.status.bits |= this.format.unmap(this.root, m.index, m.payload.order, this.alloc);
     this.tlb.invalidate(m.index, size);
@@ -175,11 +218,11 @@ export class AddressSpace implements MappingSpace<PhysPage> {
 
   /** Mapping-database callback: `m` lost rights but stays mapped. */
   restricted(m: MemMapping): void {
-    if (this.pages.get(m.index) !== m) return;
+    if (!this.pages.has(m)) return;
     const p = m.payload;
     // Same frame and size: the format keeps the entry's accessed/dirty bits.
     this.format.map(this.root, m.index, p.pa, p.order, m.rights, this.alloc, p.memType);
-    this.tlb.invalidate(m.index, 2 ** p.order);
+    this.tlb.invalidate(m.index, p.size);
   }
 
   /** Takes `m` out of this space so that a grant can move it elsewhere. */
@@ -236,14 +279,11 @@ export class AddressSpace implements MappingSpace<PhysPage> {
     const count = 2 ** (p.order - smaller);
     const pieces: MemMapping[] = [];
     const parent = m.parent;
+    this.pages.delete(m);
     for (let i = 0; i < count; i++) {
-      const piece = new MapNode<PhysPage>(this, m.index + i * step, m.rights, {
-        pa: p.pa + i * step,
-        order: smaller,
-        memType: p.memType,
-      });
+      const piece = new PageMapping(this, m.index + i * step, m.rights, p.pa + i * step, smaller, p.memType);
       pieces.push(piece);
-      this.pages.set(piece.index, piece);
+      this.pages.set(piece);
     }
     for (let c = m.firstChild; c; c = m.firstChild) {
       unlink(c);

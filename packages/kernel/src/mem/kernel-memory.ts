@@ -15,7 +15,7 @@ import type { UtcbLayout } from '../abi/utcb';
 import { createRoot, type MapNode } from '../cap/mapdb';
 import { MemAccess, MemType, type PageTableFormat, type PhysicalMemory } from '../platform/page-table';
 import type { MemoryRegion, PlatformMemory } from '../platform/platform';
-import { AddressSpace, type MemoryStatus, type PhysPage, type ReservedRegion } from './address-space';
+import { AddressSpace, type MemoryStatus, PageMapping, type ReservedRegion } from './address-space';
 import { ChargedFrameAllocator, FRAME_SIZE, FramePool, type QuotaAccount } from './frame-pool';
 import { UtcbArea } from './utcb-area';
 
@@ -175,9 +175,7 @@ export class KernelMemory {
         while (order > 12 && (pa % 2 ** order !== 0 || pa + 2 ** order > end))
           order = space.pageOrderAtMost(order - 1);
         if (!space.mappable(pa, 2 ** order)) break;
-        const page: PhysPage = { pa, order, memType };
-        const root: MapNode<PhysPage> = createRoot(space, pa, rights, page);
-        if (!space.install(root)) return false;
+        if (!space.install(new PageMapping(space, pa, rights, pa, order, memType))) return false;
         pa += 2 ** order;
       }
     }

@@ -19,8 +19,8 @@
  * address.
  */
 import { Errno } from '../abi/errors';
-import { linkChild, MapNode, removeSubtree, revoke, unlink } from '../cap/mapdb';
-import { type AddressSpace, type MemMapping, mappingSize, type PhysPage } from './address-space';
+import { linkChild, removeSubtree, revoke, unlink } from '../cap/mapdb';
+import { type AddressSpace, type MemMapping, mappingSize, PageMapping } from './address-space';
 
 /** True when `a` is `m` or one of its ancestors. */
 function isAncestorOrSelf(a: MemMapping, m: MemMapping): boolean {
@@ -34,6 +34,14 @@ function isAncestorOrSelf(a: MemMapping, m: MemMapping): boolean {
  * itself or one of its ancestors (mapping a page onto its own origin).
  */
 function clearDestination(dst: AddressSpace, va: number, size: number, source: MemMapping): boolean {
+  // A smallest page overlaps at most the one mapping that covers it.
+  if (size === dst.minPageSize) {
+    const m = dst.mappingAt(va);
+    if (!m) return true;
+    if (isAncestorOrSelf(m, source)) return false;
+    removeSubtree(m);
+    return true;
+  }
   for (const m of dst.mappingsIn(va, size)) {
     if (isAncestorOrSelf(m, source)) return false;
   }
@@ -57,36 +65,57 @@ export function mapMemory(
   rights: number,
 ): number {
   const size = 2 ** order;
+  // Usually one source mapping covers the whole flexpage (a pager handing out a page).
+  const first = src.mappingAt(srcBase);
+  if (first && first.index + first.payload.size >= srcBase + size) {
+    return mapFrom(first, srcBase, order, dst, dstBase, rights);
+  }
   for (const n of src.mappingsIn(srcBase, size)) {
     if (!src.holds(n)) continue;
-    const r = n.rights & rights;
-    if (r === 0) continue;
-    const p = n.payload;
-    const step = 2 ** dst.pageOrderAtMost(Math.min(order, p.order));
-    const lo = Math.max(n.index, srcBase);
-    const hi = Math.min(n.index + mappingSize(n), srcBase + size);
-    for (let va = lo; va < hi; va += step) {
-      const dva = dstBase + (va - srcBase);
-      const pa = p.pa + (va - n.index);
-      const there = dst.mappingAt(dva);
-      if (there && there.index === dva && mappingSize(there) === step && there.payload.pa === pa) {
-        if (there === n) continue;
-        if (there.parent === n) {
-          if ((there.rights | r) !== there.rights) {
-            there.rights |= r;
-            if (!dst.install(there)) return Errno.ENOMEM;
-          }
-          continue;
+    const err = mapFrom(n, srcBase, order, dst, dstBase, rights);
+    if (err !== 0) return err;
+  }
+  return 0;
+}
+
+/** Maps the part of source mapping `n` inside the flexpage (see {@link mapMemory}). */
+function mapFrom(
+  n: MemMapping,
+  srcBase: number,
+  order: number,
+  dst: AddressSpace,
+  dstBase: number,
+  rights: number,
+): number {
+  const r = n.rights & rights;
+  if (r === 0) return 0;
+  const p = n.payload;
+  const smaller = dst.pageOrderAtMost(Math.min(order, p.order));
+  const step = 2 ** smaller;
+  const lo = Math.max(n.index, srcBase);
+  const hi = Math.min(n.index + p.size, srcBase + 2 ** order);
+  for (let va = lo; va < hi; va += step) {
+    const dva = dstBase + (va - srcBase);
+    const pa = p.pa + (va - n.index);
+    const there = dst.mappingAt(dva);
+    if (there && there.index === dva && there.payload.size === step && there.payload.pa === pa) {
+      if (there === n) continue;
+      if (there.parent === n) {
+        // X.2: mapping a page again from the same parent only adds rights.
+        if ((there.rights | r) !== there.rights) {
+          there.rights |= r;
+          if (!dst.install(there)) return Errno.ENOMEM;
         }
+        continue;
       }
-      if (!clearDestination(dst, dva, step, n)) return Errno.EINVAL;
-      const page: PhysPage = step === mappingSize(n) ? p : { pa, order: Math.log2(step), memType: p.memType };
-      const child = new MapNode<PhysPage>(dst, dva, r, page);
-      linkChild(n, child);
-      if (!dst.install(child)) {
-        unlink(child);
-        return Errno.ENOMEM;
-      }
+    }
+    // Nothing covers dva, and a smallest page cannot hold smaller ones: nothing to clear.
+    if ((there || step !== dst.minPageSize) && !clearDestination(dst, dva, step, n)) return Errno.EINVAL;
+    const child = new PageMapping(dst, dva, r, pa, smaller, p.memType);
+    linkChild(n, child);
+    if (!dst.install(child)) {
+      unlink(child);
+      return Errno.ENOMEM;
     }
   }
   return 0;

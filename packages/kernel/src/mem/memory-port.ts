@@ -13,6 +13,18 @@ import type { AddressSpace } from './address-space';
 
 const PAGE = 4096;
 
+/** Below this many bytes a loop beats creating a subarray for `set`. */
+const SMALL_COPY = 64;
+
+/** Copies `n` bytes from `src[from…]` to `dst[to…]`. */
+function copy(src: Uint8Array, from: number, dst: Uint8Array, to: number, n: number): void {
+  if (n < SMALL_COPY) {
+    for (let i = 0; i < n; i++) dst[to + i] = src[from + i]!;
+  } else {
+    dst.set(src.subarray(from, from + n), to);
+  }
+}
+
 export class MemoryPort {
   private readonly bytes: Uint8Array;
   private readonly view: DataView;
@@ -37,7 +49,7 @@ export class MemoryPort {
       const off = tlb.translate(a, access);
       if (off < 0) break;
       const chunk = Math.min(n - done, PAGE - (a % PAGE));
-      dst.set(this.bytes.subarray(off, off + chunk), at + done);
+      copy(this.bytes, off, dst, at + done, chunk);
       done += chunk;
     }
     return done;
@@ -52,7 +64,7 @@ export class MemoryPort {
       const off = tlb.translate(a, MemAccess.WRITE);
       if (off < 0) break;
       const chunk = Math.min(n - done, PAGE - (a % PAGE));
-      this.bytes.set(src.subarray(at + done, at + done + chunk), off);
+      copy(src, at + done, this.bytes, off, chunk);
       done += chunk;
     }
     return done;

@@ -56,6 +56,12 @@ export class SoftTlb {
 
   /** Drops the entries of `[va, va + size)`. */
   invalidate(va: number, size: number): void {
+    if (size === PAGE) {
+      const p = va / PAGE;
+      const i = p & MASK;
+      if (this.tags[i] === p) this.tags[i] = -1;
+      return;
+    }
     if (size >= TLB_ENTRIES * PAGE) {
       this.flush();
       return;

@@ -156,8 +156,9 @@ export class Thread extends KObject implements Runnable, Timed, Sender {
   /** Address and access of the fault being resolved (the implicit receive window's hot spot). */
   pfAddress = 0;
   pfAccess = 0;
-  /** The fault being resolved, raised as an exception if the pager cannot help. */
-  pfCause: ExceptionCause | null = null;
+  /** WalkFault and translation level of that fault, for the exception if the pager cannot help. */
+  pfFault = 0;
+  pfLevel = 0;
   /** UTCB words and registers that the page-fault IPC borrowed, restored after it. */
   pfSaved: Float64Array | null = null;
   /** An exception to raise when the thread next runs (a fault no pager resolved). */

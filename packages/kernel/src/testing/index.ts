@@ -1,9 +1,9 @@
 /**
  * Test support for Pecan kernels and user-level servers: a minimal platform, and the
- * kernel invariant checker that the property tests run after every step.
+ * kernel and memory invariant checkers that the property tests run after every step.
  */
 
-export { checkInvariants } from './invariants';
+export { checkInvariants, checkMemoryInvariants } from './invariants';
 export { nullIpcRoundTripCycles, type PingPong, pingPong } from './ping-pong';
 export { createTestInterruptController } from './test-interrupts';
 export {

@@ -29,9 +29,10 @@ function checkLength(what: string, n: number): void {
 
 /** The memory of the thread's task, as its CPU sees it. */
 export class UserMemory {
-  /** Bounce buffer for accesses that cross a page or miss. */
+  /** Bounce buffer for accesses that cross a page or miss, and its views by size. */
   private readonly scratch = new Uint8Array(8);
   private readonly scratchView = new DataView(this.scratch.buffer);
+  private readonly scratchBySize = [1, 2, 4, 8].map((n) => this.scratch.subarray(0, n));
 
   constructor(
     private readonly port: MemoryPort | null,
@@ -91,10 +92,25 @@ export class UserMemory {
     }
   }
 
-  /** Reads `size` bytes at `va` into the bounce buffer. */
+  /**
+   * Reads `size` bytes at `va` into the bounce buffer. The loop is repeated here rather
+   * than delegated to readInto: every generator level a miss passes through is paid
+   * twice per fault (once on the way into the kernel, once on the way back).
+   */
   private *loadScratch(va: number, size: number): UserCode<DataView> {
-    yield* this.readInto(va, this.scratch.subarray(0, size));
+    const port = this.port;
+    const buf = this.sized(size);
+    let done = port ? port.load(va, buf, 0, size) : 0;
+    while (done < size) {
+      yield this.miss(va + done, MemAccess.READ);
+      if (port) done += port.load(va + done, buf, done, size - done);
+    }
     return this.scratchView;
+  }
+
+  /** The bounce buffer's first `size` bytes (1, 2, 4 or 8). */
+  private sized(size: number): Uint8Array {
+    return this.scratchBySize[size === 8 ? 3 : size >> 1]!;
   }
 
   *readU8(va: number): UserCode<number> {
@@ -119,24 +135,24 @@ export class UserMemory {
   *writeU8(va: number, v: number): UserCode<void> {
     if (this.port?.storeU8(va, v)) return;
     this.scratchView.setUint8(0, v);
-    yield* this.write(va, this.scratch.subarray(0, 1));
+    yield* this.write(va, this.sized(1));
   }
 
   *writeU16(va: number, v: number): UserCode<void> {
     if (this.port?.storeU16(va, v)) return;
     this.scratchView.setUint16(0, v, true);
-    yield* this.write(va, this.scratch.subarray(0, 2));
+    yield* this.write(va, this.sized(2));
   }
 
   *writeU32(va: number, v: number): UserCode<void> {
     if (this.port?.storeU32(va, v)) return;
     this.scratchView.setUint32(0, v, true);
-    yield* this.write(va, this.scratch.subarray(0, 4));
+    yield* this.write(va, this.sized(4));
   }
 
   *writeU64(va: number, v: bigint): UserCode<void> {
     this.scratchView.setBigUint64(0, BigInt.asUintN(64, v), true);
-    yield* this.write(va, this.scratch.subarray(0, 8));
+    yield* this.write(va, this.sized(8));
   }
 
   /** Reads a u64 as a number; throws a RangeError when it is above 2^53 − 1. */
