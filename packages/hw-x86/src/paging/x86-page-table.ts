@@ -135,7 +135,9 @@ export function createX86PageTables(mem: PhysicalMemory): PageTableFormat {
   /** Word index of the table at physical `pa`, or -1 when `pa` is not a 4 KiB frame of RAM. */
   function tableWord(pa: number): number {
     const off = pa - base;
-    if (!(off >= 0 && off <= lastTable) || off % PAGE !== 0) return -1;
+    // `& 4095` keeps the low bits of any integer below 2^53; a fractional `pa` fails the
+    // integer check instead (this is on every level of every walk: no fmod here).
+    if (!(off >= 0 && off <= lastTable) || (off & 4095) !== 0 || off !== Math.floor(off)) return -1;
     return off / 4;
   }
 
@@ -362,38 +364,39 @@ export function createX86PageTables(mem: PhysicalMemory): PageTableFormat {
       return remove(rootT, va, leafLevel, alloc, true) >= 0;
     }
 
-    // Pass 1: count the tables to create. From the first level without a table on the
+    // Pass 1: follow the tables that exist. From the first level without a table on the
     // way (no entry, or a larger leaf to split), every level down needs a new one.
     let need = 0;
     let t = rootT;
+    let reached = 0;
     for (let level = 0; level < leafLevel; level++) {
       const w = entryWord(t, va, level);
       const lo = u32[w]!;
       if ((lo & PteFlag.P) !== 0 && pointsToTable(lo, level)) {
         t = childTable(w);
         if (t < 0) return false;
+        reached = level + 1;
         continue;
       }
       need = leafLevel - level;
       break;
     }
-    const frames = takeFrames(need, alloc);
-    if (frames === null) return false;
-
-    // Pass 2: nothing can fail from here on. Frames are used top-down, in allocation order.
-    let next = 0;
-    t = rootT;
-    for (let level = 0; level < leafLevel; level++) {
-      const w = entryWord(t, va, level);
-      const lo = u32[w]!;
-      if ((lo & PteFlag.P) === 0) {
-        const frame = frames[next++]!;
-        t = freshTable(frame);
-        write(w, pteLow(frame, TABLE_FLAGS), pteHigh(frame, false));
-      } else if (pointsToTable(lo, level)) {
-        t = childTable(w);
-      } else {
-        t = splitLeaf(w, level, frames[next++]!);
+    if (need !== 0) {
+      const frames = takeFrames(need, alloc);
+      if (frames === null) return false;
+      // Pass 2, only when tables are missing: nothing can fail from here on. Frames are
+      // used top-down, in allocation order, from the level pass 1 stopped at.
+      let next = 0;
+      for (let level = reached; level < leafLevel; level++) {
+        const w = entryWord(t, va, level);
+        const lo = u32[w]!;
+        if ((lo & PteFlag.P) === 0) {
+          const frame = frames[next++]!;
+          t = freshTable(frame);
+          write(w, pteLow(frame, TABLE_FLAGS), pteHigh(frame, false));
+        } else {
+          t = splitLeaf(w, level, frames[next++]!);
+        }
       }
     }
     const w = entryWord(t, va, leafLevel);

@@ -20,6 +20,19 @@ export type FpageType = (typeof FpageType)[keyof typeof FpageType];
 /** Memory rights (X.2 order): r 4, w 2, x 1. */
 export const MemRights = { R: 4, W: 2, X: 1, RW: 6, RX: 5, RWX: 7 } as const;
 
+/** 2^i for i = 0…64, so that hot paths index a table instead of calling Math.pow. */
+const POW2 = Float64Array.from({ length: 65 }, (_, i) => 2 ** i);
+
+/** 2^`order` for an integer order from 0 to 64 (the size of a flexpage of that order). */
+export function pow2(order: number): number {
+  return POW2[order]!;
+}
+
+/** `x` rounded down to a multiple of `size` (a power of two), exact for x < 2^53. */
+export function alignDown(x: number, size: number): number {
+  return Math.floor(x / size) * size;
+}
+
 /** The nil flexpage. */
 export const NIL_FPAGE = 0;
 

@@ -15,6 +15,7 @@
  * that is not a user address, a thread without a pager or whose pager is gone, a
  * failed page-fault IPC, and a pager that declines by replying with a non-zero label.
  */
+import { alignDown, pow2 } from '../abi/fpage';
 import { msgtag, tagHasError, tagLabel } from '../abi/msgtag';
 import { Proto } from '../abi/protocols';
 import { TIMEOUT_NEVER } from '../abi/timeout';
@@ -59,8 +60,8 @@ export function handleMemoryAccess(k: Kernel, cpu: Cpu, t: Thread): void {
   const level = tr.levels > 0 ? tr.levels - 1 : 0;
   if (tr.fault === 0) {
     if (tr.rights !== 0) return;
-    const pa = tr.frame + (va % 2 ** tr.order);
-    const page = pa - (pa % PAGE);
+    const pa = tr.frame + (va - alignDown(va, pow2(tr.order)));
+    const page = alignDown(pa, PAGE);
     k.raiseException(
       cpu,
       t,
@@ -92,8 +93,8 @@ function walkAndFill(
   const tr = space.walk(va, access, walked);
   k.chargeCycles(cpu, t, tr.levels * k.cWalk);
   if (tr.fault !== 0) return tr;
-  const pa = tr.frame + (va % 2 ** tr.order);
-  const page = pa - (pa % PAGE);
+  const pa = tr.frame + (va - alignDown(va, pow2(tr.order)));
+  const page = alignDown(pa, PAGE);
   const mem = k.memory!;
   if (mem.isRam(page, PAGE)) space.tlb.fill(va, page - mem.ram.base, tr.rights, access === MemAccess.WRITE);
   else tr.rights = 0;

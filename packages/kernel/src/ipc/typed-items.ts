@@ -22,6 +22,7 @@
  */
 import { IpcError } from '../abi/errors';
 import {
+  alignDown,
   FpageType,
   fpageBase,
   fpageOrder,
@@ -31,6 +32,7 @@ import {
   MemRights,
   memFpage,
   objFpage,
+  pow2,
 } from '../abi/fpage';
 import { CAP_SPACE_ORDER, CAP_SPACE_SLOTS, type CapSpace } from '../cap/cap-space';
 import type { Kernel } from '../kernel';
@@ -77,16 +79,18 @@ export function placeFlexpage(
   winBase: number,
   winOrder: number,
 ): Placement {
+  const sendSize = pow2(sendOrder);
+  const winSize = pow2(winOrder);
   if (sendOrder <= winOrder) {
-    const off = hotSpot % 2 ** winOrder;
+    const off = hotSpot - alignDown(hotSpot, winSize);
     placement.src = sendBase;
-    placement.dst = winBase + (off - (off % 2 ** sendOrder));
-    placement.count = 2 ** sendOrder;
+    placement.dst = winBase + alignDown(off, sendSize);
+    placement.count = sendSize;
   } else {
-    const off = hotSpot % 2 ** sendOrder;
-    placement.src = sendBase + (off - (off % 2 ** winOrder));
+    const off = hotSpot - alignDown(hotSpot, sendSize);
+    placement.src = sendBase + alignDown(off, winSize);
     placement.dst = winBase;
-    placement.count = 2 ** winOrder;
+    placement.count = winSize;
   }
   return placement;
 }
@@ -237,7 +241,7 @@ function transferMemory(
   const whole = win === WHOLE_SPACE_WINDOW;
   const wBase = whole ? 0 : fpageBase(win);
   const wOrder = whole ? WHOLE_SPACE_ORDER : fpageOrder(win);
-  if (!validMemoryRange(sBase, sOrder) || !validMemoryRange(wBase, wOrder)) return -1;
+  if (!validMemoryRange(sBase, sOrder) || (!whole && !validMemoryRange(wBase, wOrder))) return -1;
   const p = placeFlexpage(sBase, sOrder, Math.floor(ctl / 4096) * 4096, wBase, wOrder);
   const order = Math.min(sOrder, wOrder);
   if (!dst.mappable(p.dst, p.count)) return -1;

@@ -19,6 +19,7 @@
  * address.
  */
 import { Errno } from '../abi/errors';
+import { pow2 } from '../abi/fpage';
 import { linkChild, removeSubtree, revoke, unlink } from '../cap/mapdb';
 import { type AddressSpace, type MemMapping, mappingSize, PageMapping } from './address-space';
 
@@ -64,7 +65,7 @@ export function mapMemory(
   dstBase: number,
   rights: number,
 ): number {
-  const size = 2 ** order;
+  const size = pow2(order);
   // Usually one source mapping covers the whole flexpage (a pager handing out a page).
   const first = src.mappingAt(srcBase);
   if (first && first.index + first.payload.size >= srcBase + size) {
@@ -90,10 +91,11 @@ function mapFrom(
   const r = n.rights & rights;
   if (r === 0) return 0;
   const p = n.payload;
-  const smaller = dst.pageOrderAtMost(Math.min(order, p.order));
-  const step = 2 ** smaller;
-  const lo = Math.max(n.index, srcBase);
-  const hi = Math.min(n.index + p.size, srcBase + 2 ** order);
+  const smaller = dst.pageOrderAtMost(order < p.order ? order : p.order);
+  const step = pow2(smaller);
+  const lo = n.index > srcBase ? n.index : srcBase;
+  const end = srcBase + pow2(order);
+  const hi = n.index + p.size < end ? n.index + p.size : end;
   for (let va = lo; va < hi; va += step) {
     const dva = dstBase + (va - srcBase);
     const pa = p.pa + (va - n.index);

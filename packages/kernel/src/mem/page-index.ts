@@ -28,6 +28,7 @@ export class PageIndex {
   /** The mapping of `size` bytes that starts at `base`, if any. */
   get(base: number, size: number): MemMapping | undefined {
     if (size !== this.pageSize) {
+      if (this.large.size === 0) return undefined;
       const m = this.large.get(base);
       return m !== undefined && m.payload.size === size ? m : undefined;
     }

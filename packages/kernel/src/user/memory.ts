@@ -20,6 +20,12 @@ import type { UserCode } from './program';
 import { MEMORY, type SyscallRegisters } from './registers';
 
 const TWO_32 = 2 ** 32;
+const PAGE = 4096;
+
+/** True when `size` bytes at `va` span two pages (or `va` is no plain address). */
+function crossesPage(va: number, size: number): boolean {
+  return !(va - Math.floor(va / PAGE) * PAGE <= PAGE - size);
+}
 
 function checkLength(what: string, n: number): void {
   if (!Number.isSafeInteger(n) || n < 0) {
@@ -113,19 +119,37 @@ export class UserMemory {
     return this.scratchBySize[size === 8 ? 3 : size >> 1]!;
   }
 
+  // The typed accessors retry in their own frame instead of delegating to readInto: a
+  // miss then passes through one generator, not three, on its way into the kernel and
+  // back (a page fault's round trip was a fifth slower with the delegation).
+
   *readU8(va: number): UserCode<number> {
-    const v = this.port ? this.port.loadU8(va) : -1;
-    return v >= 0 ? v : (yield* this.loadScratch(va, 1)).getUint8(0);
+    const port = this.port;
+    for (;;) {
+      const v = port ? port.loadU8(va) : -1;
+      if (v >= 0) return v;
+      yield this.miss(va, MemAccess.READ);
+    }
   }
 
   *readU16(va: number): UserCode<number> {
-    const v = this.port ? this.port.loadU16(va) : -1;
-    return v >= 0 ? v : (yield* this.loadScratch(va, 2)).getUint16(0, true);
+    if (crossesPage(va, 2)) return (yield* this.loadScratch(va, 2)).getUint16(0, true);
+    const port = this.port;
+    for (;;) {
+      const v = port ? port.loadU16(va) : -1;
+      if (v >= 0) return v;
+      yield this.miss(va, MemAccess.READ);
+    }
   }
 
   *readU32(va: number): UserCode<number> {
-    const v = this.port ? this.port.loadU32(va) : -1;
-    return v >= 0 ? v : (yield* this.loadScratch(va, 4)).getUint32(0, true);
+    if (crossesPage(va, 4)) return (yield* this.loadScratch(va, 4)).getUint32(0, true);
+    const port = this.port;
+    for (;;) {
+      const v = port ? port.loadU32(va) : -1;
+      if (v >= 0) return v;
+      yield this.miss(va, MemAccess.READ);
+    }
   }
 
   *readU64(va: number): UserCode<bigint> {
@@ -133,21 +157,28 @@ export class UserMemory {
   }
 
   *writeU8(va: number, v: number): UserCode<void> {
-    if (this.port?.storeU8(va, v)) return;
-    this.scratchView.setUint8(0, v);
-    yield* this.write(va, this.sized(1));
+    const port = this.port;
+    while (!port?.storeU8(va, v)) yield this.miss(va, MemAccess.WRITE);
   }
 
   *writeU16(va: number, v: number): UserCode<void> {
-    if (this.port?.storeU16(va, v)) return;
-    this.scratchView.setUint16(0, v, true);
-    yield* this.write(va, this.sized(2));
+    if (crossesPage(va, 2)) {
+      this.scratchView.setUint16(0, v, true);
+      yield* this.write(va, this.sized(2));
+      return;
+    }
+    const port = this.port;
+    while (!port?.storeU16(va, v)) yield this.miss(va, MemAccess.WRITE);
   }
 
   *writeU32(va: number, v: number): UserCode<void> {
-    if (this.port?.storeU32(va, v)) return;
-    this.scratchView.setUint32(0, v, true);
-    yield* this.write(va, this.sized(4));
+    if (crossesPage(va, 4)) {
+      this.scratchView.setUint32(0, v, true);
+      yield* this.write(va, this.sized(4));
+      return;
+    }
+    const port = this.port;
+    while (!port?.storeU32(va, v)) yield this.miss(va, MemAccess.WRITE);
   }
 
   *writeU64(va: number, v: bigint): UserCode<void> {
