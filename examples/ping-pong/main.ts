@@ -1,6 +1,7 @@
 /**
  * `pnpm demo [--arch x86_64|aarch64] [--trace out.json]`: boots the ping-pong system
- * on the chosen machine (default x86_64) and prints its console and a summary. With
+ * (sigma0, a pager, a server and a client) on the chosen machine (default x86_64) and
+ * prints its console and a summary. With
  * `--trace`, writes a Chrome trace to open in Perfetto. The same system boots
  * unchanged on both back ends; only the cycle counts differ.
  */
@@ -43,6 +44,10 @@ const kernel = bootPingPong({
     console.log(`[${(e.time * usPerCycle).toFixed(3).padStart(9)} µs] ${e.tag.padEnd(7)}| ${e.text}`),
 });
 const recorder = tracePath ? new TraceRecorder(kernel) : null;
+let pageFaults = 0;
+kernel.events.on('ipc', (e) => {
+  if (e.kind === 'page-fault') pageFaults++;
+});
 const result = kernel.run();
 if (recorder && tracePath) {
   writeFileSync(tracePath, exportChromeTrace(recorder.finish()));
@@ -57,5 +62,6 @@ console.log(
   `virtual time: ${result.time} cycles (${(result.time * usPerCycle).toFixed(3)} µs at ${platform.cpuHz / 1e6} MHz)`,
 );
 console.log(`IPC count:    ${result.ipcCount}`);
+console.log(`page faults:  ${pageFaults} (each sent to the pager, which mapped a frame from sigma0)`);
 console.log(`threads:      ${threads.join(', ')}`);
 process.exitCode = result.reason === 'idle' || result.reason === 'exited' ? 0 : 1;

@@ -1,13 +1,18 @@
 /**
  * The ping-pong system: a "squares" server and a client in two tasks, connected by
  * an IPC gate. The client sends numbers, the server replies with their squares, and
- * both print through their task's Log. Everything the threads do goes through the
- * kernel's invoke syscall; the host only boots the system, as a boot loader would.
+ * both print through their task's Log. The client then stores the squares in memory
+ * it was never given: each first touch of a page is a page fault that the kernel sends
+ * to the client's pager, which backs the page with a frame from sigma0.
+ *
+ * Everything the threads do goes through the kernel; the host only boots the system,
+ * as a boot loader would.
  */
 import {
   CapRights,
   capIndex,
   FIRST_FREE_SLOT,
+  FixedSlot,
   Kernel,
   type LogEvent,
   msgtag,
@@ -17,6 +22,7 @@ import {
   tagLabel,
   type UserCode,
 } from '@pecan/kernel';
+import { anonPager, attachSigma0, bootSigma0 } from '@pecan/servers';
 
 /** Where the client finds the server's gate. */
 const SERVER = capIndex(FIRST_FREE_SLOT);
@@ -45,7 +51,10 @@ export const squaresServer = program(function* squaresServer(env: ThreadEnv): Us
   }
 });
 
-/** The client: asks for the squares of 1…n and prints them. */
+/** Where the client keeps its table of squares: memory nobody has mapped for it. */
+export const TABLE = 0x2000_0000;
+
+/** The client: asks for the squares of 1…n, prints them, and stores them at {@link TABLE}. */
 export const squaresClient = program(function* squaresClient(env: ThreadEnv): UserCode {
   const n = env.arg;
   const squares: number[] = [];
@@ -60,6 +69,13 @@ export const squaresClient = program(function* squaresClient(env: ThreadEnv): Us
     squares.push(env.utcb.mr(0));
   }
   yield* env.print(`client: squares of 1..${n} = ${squares.join(' ')}`);
+  // One square per 1 KiB: the table spans several pages, each faulted in on first touch.
+  for (let i = 0; i < n; i++) yield* env.mem.writeU32(TABLE + i * 1024, squares[i]!);
+  let sum = 0;
+  for (let i = 0; i < n; i++) sum += yield* env.mem.readU32(TABLE + i * 1024);
+  yield* env.print(
+    `client: stored them at 0x${TABLE.toString(16)} (${Math.ceil(n / 4)} pages); their sum is ${sum}`,
+  );
 });
 
 /** Options for {@link bootPingPong}. */
@@ -70,22 +86,35 @@ export interface PingPongOptions {
   readonly logSink?: (e: LogEvent) => void;
 }
 
-/** Boots the system: two tasks, a server thread, a gate, a client thread. */
+/**
+ * Boots the system: sigma0; a pager task whose pager is sigma0; the server task with
+ * its thread and gate; the client task, whose pager is the pager task's gate.
+ */
 export function bootPingPong(options: PingPongOptions): Kernel {
   const kernel = new Kernel({
     platform: options.platform,
     seed: options.seed ?? 0,
     ...(options.logSink ? { logSink: options.logSink } : {}),
   });
+  const sigma0 = bootSigma0(kernel);
+  const pagerTask = kernel.createTask('pager');
+  attachSigma0(kernel, sigma0, pagerTask);
+  const pager = kernel.createThread(pagerTask, anonPager, {
+    name: 'pager',
+    priority: 20,
+    pager: capIndex(FixedSlot.PAGER),
+  });
   const serverTask = kernel.createTask('server');
   const clientTask = kernel.createTask('client');
   const server = kernel.createThread(serverTask, squaresServer, { name: 'server', priority: 10 });
   const gate = kernel.createGate(server, 0x100, 'squares');
   kernel.mapCap(clientTask, FIRST_FREE_SLOT, gate, CapRights.RW);
+  kernel.mapCap(clientTask, FixedSlot.PAGER, kernel.createGate(pager, 0x200, 'pager'), CapRights.RW);
   kernel.createThread(clientTask, squaresClient, {
     name: 'client',
     priority: 5,
     arg: options.requests ?? 12,
+    pager: capIndex(FixedSlot.PAGER),
   });
   return kernel;
 }

@@ -1,0 +1,1 @@
+export { ANON_PAGER_WINDOW, anonPager } from './anon-pager';
