@@ -257,7 +257,8 @@ function main(): void {
   const copyA = memcpyNs(READS);
   const readB = timePer(7, READS, () => readSystem(READS));
   const copyB = memcpyNs(READS);
-  const small = unmapNs(10_000);
+  unmapNs(10_000); // warm-up: the first database pays for compiling the unmap path
+  const small = Math.min(unmapNs(10_000), unmapNs(10_000));
   const large = unmapNs(1_000_000);
   const result = {
     arch,

@@ -589,6 +589,7 @@ export class Kernel {
       addressOf: this.addressOf,
       mem: task.memPort,
       kipAddress: this.memory?.kipAddress ?? 0,
+      utcbAddress: t.utcbAddress,
     };
     return true;
   }

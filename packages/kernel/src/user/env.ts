@@ -91,6 +91,14 @@ export class ThreadEnv {
     this.mem = new UserMemory(port.mem, port.regs);
   }
 
+  /**
+   * Virtual address of this thread's UTCB in its task (0 without memory): the message
+   * registers are ordinary memory of the task, readable through {@link ThreadEnv.mem}.
+   */
+  get utcbAddress(): number {
+    return this.port.utcbAddress;
+  }
+
   /** Virtual address of the Kernel Interface Page in this task (0 without memory). */
   get kipAddress(): number {
     return this.port.kipAddress;

@@ -39,6 +39,8 @@ export interface ThreadPort {
   readonly mem: MemoryPort | null;
   /** Where the kernel mapped the Kernel Interface Page (0 without memory). */
   readonly kipAddress: number;
+  /** Virtual address of this thread's UTCB in its task (0 without memory). */
+  readonly utcbAddress: number;
   /**
    * The code address of an entry point: the stand-in for the address a linker would
    * have given a function, for ex_regs and exception frames.
