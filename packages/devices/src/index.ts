@@ -1,1 +1,7 @@
-// Filled by later issues; see docs/.
+/**
+ * `@pecan/devices`: architecture-neutral device models that the back ends place in
+ * their machines.
+ *
+ * @packageDocumentation
+ */
+export * from './device';
