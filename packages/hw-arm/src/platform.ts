@@ -209,6 +209,10 @@ export function armExceptionSyndrome(cause: ExceptionCause): { esr: number; far:
     // A memory access no pager resolved: the abort the MMU would raise for it.
     case 'memory':
       return memoryAbortSyndrome(cause.address, cause.access, cause.fault, cause.level);
+    // AArch64 has no I/O-port instructions: a port access is an instruction it cannot
+    // execute, "Unknown reason" like any undefined instruction.
+    case 'io':
+      return { esr: encodeEsr(ArmEc.UNKNOWN, 0), far: 0 };
   }
 }
 

@@ -170,6 +170,9 @@ export function x86ExceptionCode(cause: ExceptionCause): { vector: number; error
         ((access & MemAccess.EXEC) !== 0 ? X86PfError.I : 0);
       return { vector: X86Vector.PF, errorCode, cr2: address };
     }
+    // `in`/`out` to a port the I/O permission bitmap denies: #GP(0) (SDM Vol. 1 §19.5.2).
+    case 'io':
+      return { vector: X86Vector.GP, errorCode: 0, cr2: 0 };
   }
 }
 

@@ -59,7 +59,9 @@ export {
   WalkFault,
 } from './platform/page-table';
 export type {
+  BusWidth,
   CostModel,
+  DeviceBus,
   ExceptionCause,
   ExceptionState,
   MemoryRegion,
@@ -85,12 +87,15 @@ export {
   type ThreadControlArgs,
   ThreadRef,
 } from './user/objects';
+export { UserPorts } from './user/ports';
 export { type Main, type Program, program, type UserCode } from './user/program';
 export {
+  ACCESS_DONE,
   COMPUTE,
   type EntryPoint,
   type KernelEntry,
   MEMORY,
+  PORT_IO,
   SYSCALL,
   SyscallRegisters,
   type ThreadPort,

@@ -8,7 +8,7 @@ import { type Cap, CapSpace } from './cap/cap-space';
 import { createRoot, removeSubtree } from './cap/mapdb';
 import { invokeCapability } from './ipc/invoke';
 import { abortIpc, failIpc, raiseIrq, sendMessage } from './ipc/ipc';
-import { handleMemoryAccess } from './ipc/page-fault';
+import { handleMemoryAccess, handlePortAccess } from './ipc/page-fault';
 import { dequeueSender, enqueueSender } from './ipc/sender-queue';
 import { IoSpace } from './mem/io-space';
 import { KernelMemory } from './mem/kernel-memory';
@@ -33,7 +33,7 @@ import { TimerQueue } from './sched/timer-queue';
 import { dbg, debugFlags } from './trace/debug';
 import { EventBit, KernelEvents, type LogEvent } from './trace/events';
 import { CodeRegistry } from './user/code-registry';
-import { COMPUTE, type EntryPoint, MEMORY, SYSCALL } from './user/registers';
+import { COMPUTE, type EntryPoint, MEMORY, PORT_IO, SYSCALL } from './user/registers';
 
 /** Options for {@link Kernel}. */
 export interface KernelOptions {
@@ -160,6 +160,8 @@ const DEFAULT_KERNEL_MEMORY = 64 * 1024 * 1024;
 const DEFAULT_TASK_KERNEL_MEMORY = 1024 * 1024;
 /** Cycles per page-table level of a TLB miss when the cost model gives none. */
 const DEFAULT_WALK_LEVEL_CYCLES = 25;
+/** Cycles per device register access when the cost model gives none. */
+const DEFAULT_DEVICE_ACCESS_CYCLES = 100;
 /** Priority of threads nobody gave one (Fiasco's default for new threads is low, too). */
 export const DEFAULT_PRIORITY = 1;
 
@@ -213,6 +215,8 @@ export class Kernel {
   readonly cExc: number;
   /** Cycles per page-table level read on a TLB miss. */
   readonly cWalk: number;
+  /** Cycles per device register access. */
+  readonly cDev: number;
   /** Cycles per microsecond, for IPC timeouts. */
   readonly cyclesPerUs: number;
 
@@ -259,6 +263,7 @@ export class Kernel {
     this.cKop = c.kernelObjectOp;
     this.cExc = c.exception;
     this.cWalk = c.pageWalkLevel ?? DEFAULT_WALK_LEVEL_CYCLES;
+    this.cDev = c.deviceAccess ?? DEFAULT_DEVICE_ACCESS_CYCLES;
     this.cyclesPerUs = platform.cpuHz / 1e6;
 
     this.memory = platform.memory
@@ -867,6 +872,7 @@ export class Kernel {
     const v = r.value;
     if (v === SYSCALL) invokeCapability(this, cpu, t);
     else if (v === MEMORY) handleMemoryAccess(this, cpu, t);
+    else if (v === PORT_IO) handlePortAccess(this, cpu, t);
     else if (v === COMPUTE) this.beginCompute(cpu, t);
     else {
       this.raiseException(cpu, t, { kind: 'bad-syscall', value: v });

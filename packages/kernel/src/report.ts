@@ -17,6 +17,8 @@ export function describeException(cause: ExceptionCause): string {
       return `no code at IP 0x${cause.ip.toString(16)}`;
     case 'memory':
       return `${ACCESS_NAMES[cause.access] ?? 'access'} at 0x${cause.address.toString(16)}: ${FAULT_NAMES[cause.fault] ?? 'fault'}`;
+    case 'io':
+      return `${cause.access === 2 ? 'out to' : 'in from'} I/O port 0x${cause.port.toString(16)}: the task may not use it`;
   }
 }
 

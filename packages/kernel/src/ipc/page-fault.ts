@@ -15,7 +15,7 @@
  * that is not a user address, a thread without a pager or whose pager is gone, a
  * failed page-fault IPC, and a pager that declines by replying with a non-zero label.
  */
-import { alignDown, pow2 } from '../abi/fpage';
+import { alignDown, ioFpage, pow2 } from '../abi/fpage';
 import { msgtag, tagHasError, tagLabel } from '../abi/msgtag';
 import { Proto } from '../abi/protocols';
 import { TIMEOUT_NEVER } from '../abi/timeout';
@@ -26,6 +26,7 @@ import { Thread, ThreadState } from '../objects/thread';
 import { MemAccess, type Translation, WalkFault } from '../platform/page-table';
 import type { ExceptionCause } from '../platform/platform';
 import type { Cpu } from '../sched/cpu';
+import { ACCESS_DONE } from '../user/registers';
 import { sendMessage } from './ipc';
 
 /** The walk result, reused: a TLB miss allocates nothing. */
@@ -59,22 +60,14 @@ export function handleMemoryAccess(k: Kernel, cpu: Cpu, t: Thread): void {
   const tr = walkAndFill(k, cpu, t, space, va, access);
   const level = tr.levels > 0 ? tr.levels - 1 : 0;
   if (tr.fault === 0) {
-    if (tr.rights !== 0) return;
-    const pa = tr.frame + (va - alignDown(va, pow2(tr.order)));
-    const page = alignDown(pa, PAGE);
-    k.raiseException(
-      cpu,
-      t,
-      memoryFault(va, access, WalkFault.PROTECTION, level),
-      ` (device memory at physical 0x${page.toString(16)}: no device answers there)`,
-    );
+    if (tr.rights === 0) accessDevice(k, cpu, t, tr.frame + (va - alignDown(va, pow2(tr.order))), level);
     return;
   }
   if (tr.fault === WalkFault.BAD_ADDRESS) {
     k.raiseException(cpu, t, memoryFault(va, access, tr.fault, level));
     return;
   }
-  raisePageFault(k, cpu, t, va, access, tr.fault, level);
+  raiseFault(k, cpu, t, false, va, access, tr.fault, level);
 }
 
 /**
@@ -101,11 +94,108 @@ function walkAndFill(
   return tr;
 }
 
-/** Sends `t`'s page fault to its pager, or turns it into an exception when it has none. */
-function raisePageFault(
+/**
+ * `t`'s access went to device memory at physical `pa`: the kernel performs it on the
+ * device register, with the width the thread used, and resumes the thread with
+ * ACCESS_DONE (a read's value in `regs.value`). No device there is a bus error, and an
+ * instruction fetch from device memory a protection fault.
+ */
+function accessDevice(k: Kernel, cpu: Cpu, t: Thread, pa: number, level: number): void {
+  const r = t.regs;
+  const width = r.width;
+  const bus = k.platform.bus;
+  const fault = memoryFault(r.addr, r.access, WalkFault.PROTECTION, level);
+  if (r.access === MemAccess.EXEC) {
+    k.raiseException(cpu, t, fault, ' (instruction fetch from device memory)');
+    return;
+  }
+  if ((width !== 1 && width !== 2 && width !== 4 && width !== 8) || alignDown(pa, width) !== pa) {
+    k.raiseException(
+      cpu,
+      t,
+      fault,
+      ` (device register access of ${String(width)} bytes at 0x${pa.toString(16)} is not naturally aligned)`,
+    );
+    return;
+  }
+  k.chargeCycles(cpu, t, k.cDev);
+  let ok: boolean;
+  if (r.access === MemAccess.READ) {
+    const v = bus?.mmioRead(pa, width);
+    ok = v !== undefined;
+    if (v !== undefined) r.value = v;
+  } else {
+    ok = bus?.mmioWrite(pa, width, r.value) === true;
+  }
+  if (!ok) {
+    k.raiseException(cpu, t, fault, ` (bus error: no device decodes physical 0x${pa.toString(16)})`);
+    return;
+  }
+  t.resumeValue = ACCESS_DONE;
+}
+
+/** The value a read from an I/O port nobody decodes returns: the bus floats high. */
+function floatingBus(width: number): number {
+  return 2 ** (8 * width) - 1;
+}
+
+/**
+ * `t` yielded PORT_IO: an `in` or `out`. Performs it when the task's I/O space holds
+ * the ports, else raises an I/O page fault (label −8) to the pager, or #GP without one.
+ */
+export function handlePortAccess(k: Kernel, cpu: Cpu, t: Thread): void {
+  t.resumeValue = 0;
+  const r = t.regs;
+  const port = r.addr;
+  const width = r.width;
+  const access = r.access;
+  const io = t.task?.io;
+  const valid =
+    Number.isInteger(port) &&
+    (width === 1 || width === 2 || width === 4) &&
+    (access === MemAccess.READ || access === MemAccess.WRITE) &&
+    port >= 0 &&
+    port + width <= (io?.portCount ?? 0);
+  if (!io || !valid) {
+    const why = io ? ' (not a port access the CPU can make)' : ' (the machine has no I/O ports)';
+    k.raiseException(cpu, t, { kind: 'io', port: Number.isFinite(port) ? port : 0, access }, why);
+    return;
+  }
+  if (!io.allows(port, width)) {
+    raiseFault(k, cpu, t, true, port, access, 0, 0);
+    return;
+  }
+  k.chargeCycles(cpu, t, k.cDev);
+  const bus = k.platform.bus;
+  if (access === MemAccess.READ) {
+    r.value = bus?.portRead?.(port, width) ?? floatingBus(width);
+  } else {
+    bus?.portWrite?.(port, width, r.value);
+  }
+  t.resumeValue = ACCESS_DONE;
+}
+
+/** The exception a fault becomes when no pager resolves it. */
+function unresolved(
+  io: boolean,
+  address: number,
+  access: number,
+  fault: number,
+  level: number,
+): ExceptionCause {
+  return io ? { kind: 'io', port: address, access } : memoryFault(address, access, fault, level);
+}
+
+/**
+ * Sends `t`'s page fault (or, with `io`, its I/O page fault: label −8, MR0 the port as
+ * an I/O flexpage with the access in its rights bits) to its pager, or turns it into an
+ * exception when it has none.
+ */
+function raiseFault(
   k: Kernel,
   cpu: Cpu,
   t: Thread,
+  io: boolean,
   va: number,
   access: number,
   fault: number,
@@ -198,12 +288,12 @@ export function completePageFault(k: Kernel, t: Thread, tag: number): boolean {
   restorePageFaultState(t);
   t.resumeValue = 0;
   if (tagHasError(tag)) {
-    t.pendingFault = memoryFault(t.pfAddress, t.pfAccess, t.pfFault, t.pfLevel);
+    t.pendingFault = unresolved(t.pfIo, t.pfAddress, t.pfAccess, t.pfFault, t.pfLevel);
     t.pendingFaultNote = ` — the page-fault IPC to the pager failed (IPC error 0x${error.toString(16)})`;
   } else if (tagLabel(tag) !== 0) {
-    t.pendingFault = memoryFault(t.pfAddress, t.pfAccess, t.pfFault, t.pfLevel);
+    t.pendingFault = unresolved(t.pfIo, t.pfAddress, t.pfAccess, t.pfFault, t.pfLevel);
     t.pendingFaultNote = ` — the pager declined it (reply label ${tagLabel(tag)})`;
-  } else if (t.task?.space) {
+  } else if (!t.pfIo && t.task?.space) {
     // Retry the access now, as the CPU would on return: if the pager mapped the page,
     // the thread finds it in the TLB instead of entering the kernel again to walk.
     walkAndFill(k, k.cpus[t.cpu]!, t, t.task.space, t.pfAddress, t.pfAccess);

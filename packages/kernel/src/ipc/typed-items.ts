@@ -158,8 +158,9 @@ export function transferItems(_k: Kernel, s: Thread, r: Thread, first: number, i
     const type = fpageType(fp);
     let win: number;
     if (implicit) {
-      if (type !== FpageType.MEMORY) return IpcError.SEMAPFAILED;
-      win = WHOLE_SPACE_WINDOW;
+      // The window a fault opens: the whole space of the fault's kind.
+      if (type !== (r.pfIo ? FpageType.IO : FpageType.MEMORY)) return IpcError.SEMAPFAILED;
+      win = r.pfIo ? ioFpage(0, 16) : WHOLE_SPACE_WINDOW;
     } else {
       if (br >= ru.layout.brCount) return IpcError.SEMSGCUT;
       win = ru.br(br++);

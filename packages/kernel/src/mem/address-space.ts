@@ -202,6 +202,17 @@ export class AddressSpace implements MappingSpace<PhysPage> {
     return true;
   }
 
+  /**
+   * Enters `m`'s page at `va` in the page table, with `m`'s rights, but not in the index:
+   * a grant builds the destination's table path this way before the source lets go of
+   * the mapping, so that running out of table frames moves nothing. Returns false when
+   * a table frame cannot be had; {@link AddressSpace.install} at `va` then needs none.
+   */
+  prepare(va: number, m: MemMapping): boolean {
+    const p = m.payload;
+    return this.format.map(this.root, va, p.pa, p.order, m.rights, this.alloc, p.memType);
+  }
+
   /** Removes `m`'s page-table entry and index entry; keeps its accessed/dirty bits. */
   private removeEntry(m: MemMapping): void {
     if (!this.pages.has(m)) return;

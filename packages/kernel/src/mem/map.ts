@@ -152,13 +152,17 @@ export function grantMemory(
       continue;
     }
     if (!clearDestination(dst, dva, mappingSize(n), n)) return Errno.EINVAL;
+    const reduced = n.rights & rights;
+    // The destination's page table takes the page before the source lets go of it: a
+    // grant that runs out of table frames must leave the mapping, and everything derived
+    // from it, where it was.
+    if (reduced !== 0 && !dst.prepare(dva, n)) return Errno.ENOMEM;
     src.release(n);
     n.space = dst;
     n.index = dva;
-    const reduced = n.rights & rights;
     if (reduced === 0 || !dst.install(n)) {
-      // Nothing left to hold, or no table frame for it: the mapping goes, and what was
-      // derived from it with it.
+      // Nothing left to hold (install cannot fail after prepare): the mapping goes, and
+      // what was derived from it with it.
       n.space = dst;
       removeSubtree(n);
       if (reduced !== 0) return Errno.ENOMEM;

@@ -153,6 +153,8 @@ export class Thread extends KObject implements Runnable, Timed, Sender {
   // --- page faults ---------------------------------------------------------------------
   /** The thread is blocked in a page-fault IPC to its pager. */
   inPageFault = false;
+  /** That fault is an I/O page fault (a port), not a memory one. */
+  pfIo = false;
   /** Address and access of the fault being resolved (the implicit receive window's hot spot). */
   pfAddress = 0;
   pfAccess = 0;

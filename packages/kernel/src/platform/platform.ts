@@ -29,6 +29,8 @@ export interface CostModel {
    * accesses). Default 25.
    */
   readonly pageWalkLevel?: number;
+  /** One uncached device register access (MMIO or I/O port). Default 100. */
+  readonly deviceAccess?: number;
 }
 
 /** Which architectural registers play which role. Names are the architecture's own. */
@@ -73,7 +75,31 @@ export type ExceptionCause =
       readonly access: number;
       readonly fault: number;
       readonly level: number;
-    };
+    }
+  /**
+   * An I/O-port access (`in`/`out`, `access` READ or WRITE) to a port the task has
+   * not been given, that no pager resolved: x86 raises #GP(0) for it.
+   */
+  | { readonly kind: 'io'; readonly port: number; readonly access: number };
+
+/** Access width of a device register access, in bytes. */
+export type BusWidth = 1 | 2 | 4 | 8;
+
+/**
+ * The machine's devices as a CPU reaches them: device memory by physical address, and
+ * (x86) I/O ports by number. The back end routes each access to the device model that
+ * decodes it. Values are unsigned, at most 2^53 − 1.
+ */
+export interface DeviceBus {
+  /** Reads a device register; undefined when no device decodes `pa` (a bus error). */
+  mmioRead(pa: number, width: BusWidth): number | undefined;
+  /** Writes a device register; false when no device decodes `pa`. */
+  mmioWrite(pa: number, width: BusWidth, value: number): boolean;
+  /** `in` from an I/O port; undefined when no device decodes it. */
+  portRead?(port: number, width: BusWidth): number | undefined;
+  /** `out` to an I/O port; false when no device decodes it. */
+  portWrite?(port: number, width: BusWidth, value: number): boolean;
+}
 
 /** One region of the machine's physical address space, as the boot info reports it. */
 export interface MemoryRegion {
@@ -163,4 +189,6 @@ export interface Platform {
    * devices through MMIO only. I/O flexpages fail to map without them.
    */
   readonly ioPorts?: number;
+  /** The devices user-level drivers reach through mapped MMIO and I/O ports. */
+  readonly bus?: DeviceBus;
 }

@@ -3,7 +3,7 @@
  * kernel and memory invariant checkers that the property tests run after every step.
  */
 
-export { checkInvariants, checkMemoryInvariants } from './invariants';
+export { checkInvariants, checkMemoryInvariants, type MemoryCheckOptions } from './invariants';
 export { nullIpcRoundTripCycles, type PingPong, pingPong } from './ping-pong';
 export { createTestInterruptController } from './test-interrupts';
 export {

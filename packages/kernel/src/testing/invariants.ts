@@ -83,6 +83,16 @@ export function checkInvariants(k: Kernel): string[] {
   return problems;
 }
 
+/** Options for {@link checkMemoryInvariants}. */
+export interface MemoryCheckOptions {
+  /**
+   * `full` (the default) enumerates every page table below the reserved region, which
+   * costs a few thousand probe walks per task; `sample` probes every node and the pages
+   * on either side of it, for callers that check after every step of a long run.
+   */
+  readonly scan?: 'full' | 'sample';
+}
+
 /** The walk result the memory checker reuses. */
 const probe: Translation = { fault: 0, frame: 0, order: 0, rights: 0, levels: 0 };
 
@@ -96,7 +106,7 @@ const probe: Translation = { fault: 0, frame: 0, order: 0, rights: 0, levels: 0 
  *   below the reserved region, has exactly one leaf per node, with the node's address,
  *   size, frame and rights (READ always; WRITE as the node has it; EXEC as the node has
  *   it, never for device memory), and no other leaf — so every address without a node
- *   faults NOT_MAPPED;
+ *   faults NOT_MAPPED (with `scan: 'sample'`, only the pages next to nodes are probed);
  * - **derivation tree**: sibling and parent links agree; a child's rights are a subset
  *   of its parent's, its frame range lies inside its parent's, and its memory type is
  *   its parent's; every node reachable through the links is held by a live task's space;
@@ -107,7 +117,7 @@ const probe: Translation = { fault: 0, frame: 0, order: 0, rights: 0, levels: 0 
  * - **I/O ports**: every port node sits at its port number in its space, with a parent
  *   that names the same port.
  */
-export function checkMemoryInvariants(k: Kernel): void {
+export function checkMemoryInvariants(k: Kernel, options: MemoryCheckOptions = {}): void {
   const problems = new Map<string, string[]>();
   const fail = (invariant: string, detail: string): void => {
     const list = problems.get(invariant) ?? [];
@@ -149,7 +159,7 @@ export function checkMemoryInvariants(k: Kernel): void {
       const b = sorted[i]!;
       if (a.index + 2 ** a.payload.order > b.index) fail('mapping index', `${at(a)} overlaps ${at(b)}`);
     }
-    checkPageTable(space, task, fail, at);
+    checkPageTable(space, task, options.scan !== 'sample', fail, at);
     checkTlb(space, task, k, fail);
   }
 
@@ -222,13 +232,14 @@ function checkLinks(
 
 /**
  * Enumerates the page table of `space` below the reserved region with probe walks and
- * matches every leaf to a node. A NOT_MAPPED walk that read `levels` entries skips the
+ * matches every leaf to a node (or, sampling, probes each node and its neighbours). A NOT_MAPPED walk that read `levels` entries skips the
  * range the missing entry covers (512-entry tables of 4 KiB pages, as on both back
  * ends); a format with another geometry gets one probe per node instead.
  */
 function checkPageTable(
   space: AddressSpace,
   task: Task,
+  full: boolean,
   fail: (invariant: string, detail: string) => void,
   at: (m: MemMapping) => string,
 ): void {
@@ -258,11 +269,20 @@ function checkPageTable(
       );
   };
   const levels = (f.vaBits - 12) / 9;
-  if (!Number.isInteger(levels)) {
+  if (!full || !Number.isInteger(levels)) {
+    // One probe per node; the pages just outside it fault unless another node covers them.
     for (const m of space.mappings()) {
       const tr = space.walk(m.index, 0, probe);
       if (tr.fault !== 0) fail('page table ↔ mapping database', `${at(m)}: the page table does not map it`);
       else match(m, m.index, tr);
+      for (const va of [m.index - 4096, m.index + 2 ** m.payload.order]) {
+        if (va < 0 || va >= space.reserved.base || space.mappingAt(va)) continue;
+        if (space.walk(va, 0, probe).fault !== WalkFault.NOT_MAPPED)
+          fail(
+            'page table ↔ mapping database',
+            `"${task.name}": 0x${va.toString(16)} has no node but is mapped`,
+          );
+      }
     }
     return;
   }

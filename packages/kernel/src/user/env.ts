@@ -7,6 +7,7 @@ import type { Utcb } from '../abi/utcb';
 import { l4Error } from './l4-error';
 import { UserMemory } from './memory';
 import { FactoryRef, IrqRef, LogRef, SchedulerRef, TaskRef, ThreadRef } from './objects';
+import { UserPorts } from './ports';
 import type { UserCode } from './program';
 import { COMPUTE, type EntryPoint, SYSCALL, type SyscallRegisters, type ThreadPort } from './registers';
 
@@ -73,6 +74,8 @@ export class ThreadEnv {
   readonly scheduler: SchedulerRef;
   /** The task's virtual memory: `yield* env.mem.readU32(va)` and friends. */
   readonly mem: UserMemory;
+  /** x86 I/O ports: `yield* env.io.out8(port, v)` and friends. */
+  readonly io: UserPorts;
   private readonly port: ThreadPort;
 
   constructor(port: ThreadPort, arg: number) {
@@ -89,6 +92,7 @@ export class ThreadEnv {
     this.log = new LogRef(this, capIndex(FixedSlot.LOG));
     this.scheduler = new SchedulerRef(this, capIndex(FixedSlot.SCHEDULER));
     this.mem = new UserMemory(port.mem, port.regs);
+    this.io = new UserPorts(port.regs);
   }
 
   /**

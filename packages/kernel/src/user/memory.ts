@@ -5,6 +5,12 @@
  * or deliver a page fault to the thread's pager. The faulting code never sees the
  * fault: the access simply completes once the pager has mapped the page.
  *
+ * Device memory (MMIO that sigma0 handed out) is never cached in the TLB: each access
+ * enters the kernel, which performs it on the device register with the access's width
+ * and resumes the thread with ACCESS_DONE and the value read. Drivers therefore use the
+ * typed accessors, whose width is the register access width; bulk reads and writes of
+ * device memory go byte by byte.
+ *
  * ```ts
  * yield* env.mem.writeU32(0x10_0000, 42);
  * const v = yield* env.mem.readU32(0x10_0000);
@@ -12,25 +18,25 @@
  * ```
  *
  * All multi-byte values are little-endian, as on both back ends. 64-bit values are
- * `bigint`, so every u64 round-trips exactly.
+ * `bigint`, so every u64 in RAM round-trips exactly (a device register reads at most
+ * 2^53 − 1).
  */
 import type { MemoryPort } from '../mem/memory-port';
 import { MemAccess } from '../platform/page-table';
 import type { UserCode } from './program';
-import { MEMORY, type SyscallRegisters } from './registers';
+import { ACCESS_DONE, MEMORY, type SyscallRegisters } from './registers';
 
-const TWO_32 = 2 ** 32;
 const PAGE = 4096;
-
-/** True when `size` bytes at `va` span two pages (or `va` is no plain address). */
-function crossesPage(va: number, size: number): boolean {
-  return !(va - Math.floor(va / PAGE) * PAGE <= PAGE - size);
-}
 
 function checkLength(what: string, n: number): void {
   if (!Number.isSafeInteger(n) || n < 0) {
     throw new RangeError(`env.mem.${what}: length must be a non-negative integer, got ${n}`);
   }
+}
+
+/** True when `size` bytes at `va` span two pages (or `va` is no plain address). */
+function crossesPage(va: number, size: number): boolean {
+  return !(va - Math.floor(va / PAGE) * PAGE <= PAGE - size);
 }
 
 /** The memory of the thread's task, as its CPU sees it. */
@@ -46,9 +52,11 @@ export class UserMemory {
   ) {}
 
   /** Loads the fault registers and returns the token for a TLB miss. */
-  private miss(va: number, access: number): typeof MEMORY {
-    this.regs.addr = va;
-    this.regs.access = access;
+  private miss(va: number, access: number, width: number): typeof MEMORY {
+    const r = this.regs;
+    r.addr = va;
+    r.access = access;
+    r.width = width;
     return MEMORY;
   }
 
@@ -56,19 +64,13 @@ export class UserMemory {
   *read(va: number, n: number): UserCode<Uint8Array> {
     checkLength('read', n);
     const out = new Uint8Array(n);
-    yield* this.readInto(va, out);
+    yield* this.copyIn(va, out, MemAccess.READ);
     return out;
   }
 
   /** Reads `dst.length` bytes at `va` into `dst` (no allocation on a hit). */
   *readInto(va: number, dst: Uint8Array): UserCode<void> {
-    const n = dst.length;
-    const port = this.port;
-    let done = port ? port.load(va, dst, 0, n) : 0;
-    while (done < n) {
-      yield this.miss(va + done, MemAccess.READ);
-      if (port) done += port.load(va + done, dst, done, n - done);
-    }
+    yield* this.copyIn(va, dst, MemAccess.READ);
   }
 
   /**
@@ -78,13 +80,22 @@ export class UserMemory {
   *fetch(va: number, n: number): UserCode<Uint8Array> {
     checkLength('fetch', n);
     const out = new Uint8Array(n);
-    const port = this.port;
-    let done = port ? port.load(va, out, 0, n, MemAccess.EXEC) : 0;
-    while (done < n) {
-      yield this.miss(va + done, MemAccess.EXEC);
-      if (port) done += port.load(va + done, out, done, n - done, MemAccess.EXEC);
-    }
+    yield* this.copyIn(va, out, MemAccess.EXEC);
     return out;
+  }
+
+  /** Copies memory at `va` into `dst` with `access` (READ or EXEC). */
+  private *copyIn(va: number, dst: Uint8Array, access: number): UserCode<void> {
+    const n = dst.length;
+    const port = this.port;
+    let done = port ? port.load(va, dst, 0, n, access) : 0;
+    while (done < n) {
+      if ((yield this.miss(va + done, access, 1)) === ACCESS_DONE) {
+        dst[done] = this.regs.value;
+        done++;
+      }
+      if (port) done += port.load(va + done, dst, done, n - done, access);
+    }
   }
 
   /** Writes `data` at `va`. */
@@ -93,24 +104,15 @@ export class UserMemory {
     const port = this.port;
     let done = port ? port.store(va, data, 0, n) : 0;
     while (done < n) {
-      yield this.miss(va + done, MemAccess.WRITE);
+      this.regs.value = data[done]!;
+      if ((yield this.miss(va + done, MemAccess.WRITE, 1)) === ACCESS_DONE) done++;
       if (port) done += port.store(va + done, data, done, n - done);
     }
   }
 
-  /**
-   * Reads `size` bytes at `va` into the bounce buffer. The loop is repeated here rather
-   * than delegated to readInto: every generator level a miss passes through is paid
-   * twice per fault (once on the way into the kernel, once on the way back).
-   */
+  /** Reads `size` bytes at `va` (crossing a page) into the bounce buffer. */
   private *loadScratch(va: number, size: number): UserCode<DataView> {
-    const port = this.port;
-    const buf = this.sized(size);
-    let done = port ? port.load(va, buf, 0, size) : 0;
-    while (done < size) {
-      yield this.miss(va + done, MemAccess.READ);
-      if (port) done += port.load(va + done, buf, done, size - done);
-    }
+    yield* this.copyIn(va, this.sized(size), MemAccess.READ);
     return this.scratchView;
   }
 
@@ -119,16 +121,16 @@ export class UserMemory {
     return this.scratchBySize[size === 8 ? 3 : size >> 1]!;
   }
 
-  // The typed accessors retry in their own frame instead of delegating to readInto: a
-  // miss then passes through one generator, not three, on its way into the kernel and
-  // back (a page fault's round trip was a fifth slower with the delegation).
+  // The typed accessors retry in their own frame instead of delegating to a bulk copy:
+  // a miss then passes through one generator, not three, on its way into the kernel
+  // and back (a page fault's round trip was a fifth slower with the delegation).
 
   *readU8(va: number): UserCode<number> {
     const port = this.port;
     for (;;) {
       const v = port ? port.loadU8(va) : -1;
       if (v >= 0) return v;
-      yield this.miss(va, MemAccess.READ);
+      if ((yield this.miss(va, MemAccess.READ, 1)) === ACCESS_DONE) return this.regs.value;
     }
   }
 
@@ -138,7 +140,7 @@ export class UserMemory {
     for (;;) {
       const v = port ? port.loadU16(va) : -1;
       if (v >= 0) return v;
-      yield this.miss(va, MemAccess.READ);
+      if ((yield this.miss(va, MemAccess.READ, 2)) === ACCESS_DONE) return this.regs.value;
     }
   }
 
@@ -148,17 +150,35 @@ export class UserMemory {
     for (;;) {
       const v = port ? port.loadU32(va) : -1;
       if (v >= 0) return v;
-      yield this.miss(va, MemAccess.READ);
+      if ((yield this.miss(va, MemAccess.READ, 4)) === ACCESS_DONE) return this.regs.value;
     }
   }
 
   *readU64(va: number): UserCode<bigint> {
-    return (yield* this.loadScratch(va, 8)).getBigUint64(0, true);
+    if (crossesPage(va, 8)) return (yield* this.loadScratch(va, 8)).getBigUint64(0, true);
+    const port = this.port;
+    const buf = this.sized(8);
+    for (;;) {
+      if (port && port.load(va, buf, 0, 8) === 8) return this.scratchView.getBigUint64(0, true);
+      if ((yield this.miss(va, MemAccess.READ, 8)) === ACCESS_DONE) return BigInt(this.regs.value);
+    }
+  }
+
+  /** Reads a u64 as a number; throws a RangeError when it is above 2^53 − 1. */
+  *readWord(va: number): UserCode<number> {
+    const v = yield* this.readU64(va);
+    if (v > BigInt(Number.MAX_SAFE_INTEGER)) {
+      throw new RangeError(`env.mem.readWord: value at 0x${va.toString(16)} exceeds 2^53`);
+    }
+    return Number(v);
   }
 
   *writeU8(va: number, v: number): UserCode<void> {
     const port = this.port;
-    while (!port?.storeU8(va, v)) yield this.miss(va, MemAccess.WRITE);
+    while (!port?.storeU8(va, v)) {
+      this.regs.value = v & 0xff;
+      if ((yield this.miss(va, MemAccess.WRITE, 1)) === ACCESS_DONE) return;
+    }
   }
 
   *writeU16(va: number, v: number): UserCode<void> {
@@ -168,7 +188,10 @@ export class UserMemory {
       return;
     }
     const port = this.port;
-    while (!port?.storeU16(va, v)) yield this.miss(va, MemAccess.WRITE);
+    while (!port?.storeU16(va, v)) {
+      this.regs.value = v & 0xffff;
+      if ((yield this.miss(va, MemAccess.WRITE, 2)) === ACCESS_DONE) return;
+    }
   }
 
   *writeU32(va: number, v: number): UserCode<void> {
@@ -178,20 +201,26 @@ export class UserMemory {
       return;
     }
     const port = this.port;
-    while (!port?.storeU32(va, v)) yield this.miss(va, MemAccess.WRITE);
+    while (!port?.storeU32(va, v)) {
+      this.regs.value = v >>> 0;
+      if ((yield this.miss(va, MemAccess.WRITE, 4)) === ACCESS_DONE) return;
+    }
   }
 
   *writeU64(va: number, v: bigint): UserCode<void> {
-    this.scratchView.setBigUint64(0, BigInt.asUintN(64, v), true);
-    yield* this.write(va, this.sized(8));
-  }
-
-  /** Reads a u64 as a number; throws a RangeError when it is above 2^53 − 1. */
-  *readWord(va: number): UserCode<number> {
-    const view = yield* this.loadScratch(va, 8);
-    const v = view.getUint32(0, true) + view.getUint32(4, true) * TWO_32;
-    if (!Number.isSafeInteger(v))
-      throw new RangeError(`env.mem.readWord: value at 0x${va.toString(16)} exceeds 2^53`);
-    return v;
+    const value = BigInt.asUintN(64, v);
+    this.scratchView.setBigUint64(0, value, true);
+    const buf = this.sized(8);
+    if (crossesPage(va, 8)) {
+      yield* this.write(va, buf);
+      return;
+    }
+    const port = this.port;
+    for (;;) {
+      if (port && port.store(va, buf, 0, 8) === 8) return;
+      // A device register takes at most 53 bits; the high bits are lost, as documented.
+      this.regs.value = Number(value & 0x1f_ffff_ffff_ffffn);
+      if ((yield this.miss(va, MemAccess.WRITE, 8)) === ACCESS_DONE) return;
+    }
   }
 }

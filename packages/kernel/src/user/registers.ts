@@ -21,6 +21,10 @@ export class SyscallRegisters {
   addr = 0;
   /** The {@link MemAccess} bit of that access. */
   access = 0;
+  /** Its width in bytes (1, 2, 4 or 8) when it may reach a device register. */
+  width = 1;
+  /** The value a device access writes, or (out) the value it read. */
+  value = 0;
 }
 
 /**
@@ -58,8 +62,20 @@ export const COMPUTE: unique symbol = Symbol('pecan.compute');
  * The access is retried when the thread resumes.
  */
 export const MEMORY: unique symbol = Symbol('pecan.memory');
+/**
+ * The token a thread yields for an x86 `in`/`out`: port `regs.addr`, `regs.width`
+ * bytes, `regs.access` READ (in) or WRITE (out) of `regs.value`.
+ */
+export const PORT_IO: unique symbol = Symbol('pecan.port-io');
 /** What a user thread may yield. */
-export type KernelEntry = typeof SYSCALL | typeof COMPUTE | typeof MEMORY;
+export type KernelEntry = typeof SYSCALL | typeof COMPUTE | typeof MEMORY | typeof PORT_IO;
+
+/**
+ * The value the kernel resumes a thread with after MEMORY or PORT_IO when it performed
+ * the access itself (a device register): the result is in `regs.value`. 0 means "retry
+ * through the TLB".
+ */
+export const ACCESS_DONE = 1;
 
 /**
  * An entry point: what a code address in the CodeRegistry stands for. The kernel calls
