@@ -223,32 +223,22 @@ function raiseFault(
         : target === t
           ? 'the thread is its own pager'
           : `its pager "${target.name}" is dead`;
-    k.raiseException(cpu, t, memoryFault(va, access, fault, level), ` — unresolved: ${why}`);
+    k.raiseException(cpu, t, unresolved(io, va, access, fault, level), ` — unresolved: ${why}`);
     return;
   }
   savePageFaultState(t);
   const u = t.utcb;
-  u.setMr(0, va - (va % 8) + access);
+  u.setMr(0, io ? ioFpage(va, 0, access) : va - (va % 8) + access);
   u.setMr(1, t.ip);
   t.inPageFault = true;
+  t.pfIo = io;
   t.pfAddress = va;
   t.pfAccess = access;
   t.pfFault = fault;
   t.pfLevel = level;
   k.chargeCycles(cpu, t, k.cExc);
-  sendMessage(
-    k,
-    cpu,
-    t,
-    target,
-    gate,
-    label,
-    msgtag(Proto.PAGE_FAULT, 2),
-    true,
-    false,
-    TIMEOUT_NEVER,
-    TIMEOUT_NEVER,
-  );
+  const tag = msgtag(io ? Proto.IO_PAGE_FAULT : Proto.PAGE_FAULT, 2);
+  sendMessage(k, cpu, t, target, gate, label, tag, true, false, TIMEOUT_NEVER, TIMEOUT_NEVER);
 }
 
 /** Keeps what the page-fault IPC overwrites: MR0, MR1, the error TCR, tag and label. */
