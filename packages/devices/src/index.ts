@@ -5,3 +5,9 @@
  * @packageDocumentation
  */
 export * from './device';
+export * from './pl011';
+export * from './pl031';
+export * from './rtc-cmos';
+export type { SerialHost, SerialHostOptions, SerialInput } from './serial-host';
+export * from './uart-16550';
+export * from './virtio';
