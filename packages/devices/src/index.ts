@@ -5,6 +5,7 @@
  * @packageDocumentation
  */
 export * from './device';
+export * from './machine-bus';
 export * from './pl011';
 export * from './pl031';
 export * from './rtc-cmos';

@@ -15,6 +15,14 @@
  */
 
 export {
+  createVirtDevices,
+  VIRT_DEFAULT_RTC_EPOCH_MS,
+  VIRT_TIMER_HZ,
+  type VirtDeviceOptions,
+  type VirtDeviceSet,
+  type VirtDevices,
+} from './devices';
+export {
   createGic,
   createGicInterruptController,
   GIC_DEFAULT_PMR,

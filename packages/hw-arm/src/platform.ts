@@ -13,6 +13,7 @@ import {
   type WordSink,
   type WordSource,
 } from '@pecan/kernel';
+import { createVirtDevices, type VirtDeviceOptions, type VirtDevices } from './devices';
 import { createGicInterruptController } from './gic/controller';
 import { createVirtRam, VIRT_RAM_DEFAULT_SIZE, virtMemoryMap } from './memory-map';
 import { createArmPageTables } from './mmu/arm-page-table';
@@ -322,7 +323,7 @@ export const ARM_DEFAULT_CPU_HZ = 1_000_000_000;
 export const ARM_DEFAULT_TIME_SLICE_MS = 10;
 
 /** Options for {@link createArmPlatform}. */
-export interface ArmPlatformOptions extends ClockOptions {
+export interface ArmPlatformOptions extends ClockOptions, VirtDeviceOptions {
   /**
    * RAM size in bytes: a positive multiple of 4 KiB, at most `VIRT_RAM_MAX_SIZE`
    * (255 GiB). Defaults to `VIRT_RAM_DEFAULT_SIZE` (128 MiB, QEMU's default `-m`).
@@ -355,7 +356,7 @@ export interface ArmPlatformOptions extends ClockOptions {
  *
  * @throws RangeError for a bad clock option or RAM size.
  */
-export function createArmPlatform(options: ArmPlatformOptions = {}): Platform {
+export function createArmPlatform(options: ArmPlatformOptions = {}): Platform & VirtDevices {
   const { cpuHz, defaultTimeSlice } = resolveClock(
     'createArmPlatform',
     options,
@@ -366,11 +367,21 @@ export function createArmPlatform(options: ArmPlatformOptions = {}): Platform {
   const regions = virtMemoryMap(ramSize); // validates ramSize before anything is allocated
   const ram = createVirtRam(ramSize);
   const memory: PlatformMemory = { ram, pageTables: createArmPageTables(ram), regions };
+  // Each platform object owns its controller and devices: one kernel per platform object.
+  const interrupts = createGicInterruptController();
+  const devices = createVirtDevices(ram, interrupts, cpuHz, options);
   return {
     name: 'aarch64-virt',
     arch: 'aarch64',
-    // Each platform object owns its controller: one kernel per platform object.
-    interrupts: createGicInterruptController(),
+    interrupts,
+    bus: devices.bus,
+    devices: devices.info,
+    timer: devices.timer,
+    hostEvents: devices.work,
+    connectClock: devices.connectClock,
+    uart: devices.uart,
+    rtc: devices.rtc,
+    virtio: devices.virtio,
     wordBits: 64,
     utcbLayout: FIASCO_AMD64_UTCB,
     cpuHz,

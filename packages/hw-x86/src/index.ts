@@ -19,6 +19,16 @@
  */
 
 export {
+  createPcDevices,
+  PC_DEFAULT_RTC_EPOCH_MS,
+  PC_TIMER_HZ,
+  PC_TIMER_VECTOR,
+  PC_VIRTIO_GSI_BASE,
+  type PcDeviceOptions,
+  type PcDeviceSet,
+  type PcDevices,
+} from './devices';
+export {
   type ApicBusDeliver,
   type ApicMessage,
   createPcInterruptController,
@@ -50,6 +60,9 @@ export {
   PC_LEGACY_HOLE_START,
   PC_MAX_LOW_RAM,
   PC_RAM_BASE,
+  PC_VIRTIO_MMIO_BASE,
+  PC_VIRTIO_MMIO_SLOTS,
+  PC_VIRTIO_MMIO_STRIDE,
   type PcMemoryRegion,
   pcMemoryMap,
 } from './memory-map';

@@ -18,6 +18,12 @@ export const PC_MAX_LOW_RAM = 0xe000_0000;
 export const PC_LEGACY_HOLE_START = 0x000a_0000;
 /** End of the legacy hole, exclusive (ROMs and BIOS up to 0xF_FFFF): extended memory starts here. */
 export const PC_LEGACY_HOLE_END = 0x0010_0000;
+/** Physical base of the virtio-mmio window (QEMU `microvm`'s, the PC without PCI). */
+export const PC_VIRTIO_MMIO_BASE = 0xfeb0_0000;
+/** Bytes per virtio-mmio transport. */
+export const PC_VIRTIO_MMIO_STRIDE = 0x200;
+/** Number of virtio-mmio transports, hence of disks. */
+export const PC_VIRTIO_MMIO_SLOTS = 8;
 /** Physical address of the IOAPIC's MMIO page. */
 export const PC_IOAPIC_BASE = 0xfec0_0000;
 /** Physical address of the local APIC's MMIO page. */
@@ -39,7 +45,8 @@ export interface PcMemoryRegion {
 
 /**
  * The regions of a PC with `ramSize` bytes of RAM, in address order: conventional RAM,
- * the legacy hole, extended RAM, then the IOAPIC and LAPIC pages.
+ * the legacy hole, extended RAM, then the virtio-mmio window and the IOAPIC and LAPIC
+ * pages.
  */
 export function pcMemoryMap(ramSize: number = PC_DEFAULT_RAM_SIZE): readonly PcMemoryRegion[] {
   checkRamSize(ramSize);
@@ -52,6 +59,12 @@ export function pcMemoryMap(ramSize: number = PC_DEFAULT_RAM_SIZE): readonly PcM
       name: 'legacy hole (VGA, ROMs)',
     },
     { base: PC_LEGACY_HOLE_END, size: ramSize - PC_LEGACY_HOLE_END, kind: 'ram', name: 'extended memory' },
+    {
+      base: PC_VIRTIO_MMIO_BASE,
+      size: PC_VIRTIO_MMIO_SLOTS * PC_VIRTIO_MMIO_STRIDE,
+      kind: 'mmio',
+      name: 'virtio-mmio',
+    },
     { base: PC_IOAPIC_BASE, size: PC_APIC_MMIO_SIZE, kind: 'mmio', name: 'IOAPIC' },
     { base: PC_LAPIC_BASE, size: PC_APIC_MMIO_SIZE, kind: 'mmio', name: 'LAPIC' },
   ];

@@ -14,6 +14,7 @@ import {
   type WordSink,
   type WordSource,
 } from '@pecan/kernel';
+import { createPcDevices, type PcDeviceOptions, type PcDevices } from './devices';
 import { createPcInterruptController } from './interrupts/controller';
 import { createPcRam, PC_DEFAULT_RAM_SIZE, pcMemoryMap } from './memory-map';
 import { createX86PageTables, X86_USER_LIMIT } from './paging/x86-page-table';
@@ -294,14 +295,15 @@ export const X86_DEFAULT_CPU_HZ = 2_000_000_000;
 export const X86_DEFAULT_TIME_SLICE_MS = 10;
 
 /** Options for {@link createX86Platform}. */
-export type X86PlatformOptions = ClockOptions & {
-  /**
-   * RAM size in bytes (default {@link PC_DEFAULT_RAM_SIZE}, 128 MiB): a multiple of
-   * 4 KiB, above 1 MiB and at most `PC_MAX_LOW_RAM` (3.5 GiB). Anything else throws a
-   * RangeError.
-   */
-  readonly ramSize?: number;
-};
+export type X86PlatformOptions = ClockOptions &
+  PcDeviceOptions & {
+    /**
+     * RAM size in bytes (default {@link PC_DEFAULT_RAM_SIZE}, 128 MiB): a multiple of
+     * 4 KiB, above 1 MiB and at most `PC_MAX_LOW_RAM` (3.5 GiB). Anything else throws a
+     * RangeError.
+     */
+    readonly ramSize?: number;
+  };
 
 /**
  * The x86-64 PC back end's {@link Platform}: Fiasco's amd64 UTCB layout, the real
@@ -321,7 +323,7 @@ export type X86PlatformOptions = ClockOptions & {
  * | `memory`, `NOT_MAPPED` | #PF (14) | 0x4 (U; not present) + W 0x2 on a write, I 0x10 on a fetch | the address |
  * | `memory`, `PROTECTION` | #PF (14) | 0x5 (P, U) + W 0x2 on a write, I 0x10 on a fetch | the address |
  */
-export function createX86Platform(options: X86PlatformOptions = {}): Platform {
+export function createX86Platform(options: X86PlatformOptions = {}): Platform & PcDevices {
   const { cpuHz, defaultTimeSlice } = resolveClock(
     'createX86Platform',
     options,
@@ -333,11 +335,21 @@ export function createX86Platform(options: X86PlatformOptions = {}): Platform {
   const regions: readonly MemoryRegion[] = pcMemoryMap(ramSize);
   const ram = createPcRam(ramSize);
   const memory: PlatformMemory = { ram, pageTables: createX86PageTables(ram), regions };
+  // Each platform object owns its controller and devices: one kernel per platform object.
+  const interrupts = createPcInterruptController();
+  const devices = createPcDevices(ram, interrupts, cpuHz, options);
   return {
     name: 'x86_64-pc',
     arch: 'x86_64',
-    // Each platform object owns its controller: one kernel per platform object.
-    interrupts: createPcInterruptController(),
+    interrupts,
+    bus: devices.bus,
+    devices: devices.info,
+    timer: devices.timer,
+    hostEvents: devices.work,
+    connectClock: devices.connectClock,
+    uart: devices.uart,
+    rtc: devices.rtc,
+    virtio: devices.virtio,
     wordBits: 64,
     utcbLayout: FIASCO_AMD64_UTCB,
     cpuHz,

@@ -20,7 +20,7 @@ describe('PC memory map (QEMU pc; reference facts "PC (x86-64)")', () => {
     expect(ram.buffer.byteLength).toBe(ram.size);
   });
 
-  it('has the legacy hole, the IOAPIC and the LAPIC where a PC has them', () => {
+  it('has the legacy hole, the virtio-mmio window, the IOAPIC and the LAPIC where a PC (microvm for virtio) has them', () => {
     expect(PC_LEGACY_HOLE_START).toBe(0xa_0000);
     expect(PC_LEGACY_HOLE_END).toBe(0x10_0000);
     expect(PC_IOAPIC_BASE).toBe(0xfec0_0000);
@@ -29,6 +29,7 @@ describe('PC memory map (QEMU pc; reference facts "PC (x86-64)")', () => {
       { base: 0, size: 0xa_0000, kind: 'ram', name: 'conventional memory' },
       { base: 0xa_0000, size: 0x6_0000, kind: 'reserved', name: 'legacy hole (VGA, ROMs)' },
       { base: 0x10_0000, size: 31 * 1024 * 1024, kind: 'ram', name: 'extended memory' },
+      { base: 0xfeb0_0000, size: 0x1000, kind: 'mmio', name: 'virtio-mmio' },
       { base: 0xfec0_0000, size: 0x1000, kind: 'mmio', name: 'IOAPIC' },
       { base: 0xfee0_0000, size: 0x1000, kind: 'mmio', name: 'LAPIC' },
     ]);

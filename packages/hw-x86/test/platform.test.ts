@@ -269,6 +269,7 @@ describe('x86-64 platform: memory', () => {
       ['ram', 'conventional memory'],
       ['reserved', 'legacy hole (VGA, ROMs)'],
       ['ram', 'extended memory'],
+      ['mmio', 'virtio-mmio'],
       ['mmio', 'IOAPIC'],
       ['mmio', 'LAPIC'],
     ]);

@@ -273,6 +273,8 @@ export class Kernel {
           cpuHz: platform.cpuHz,
           ioPorts: platform.ioPorts ?? 0,
           utcbLayout: platform.utcbLayout,
+          devices: platform.devices ?? [],
+          timer: platform.timer ?? null,
         })
       : null;
     this.bootSpace = new CapSpace((o) => this.reapQueue.push(o));
@@ -287,6 +289,7 @@ export class Kernel {
       2 ** cpus - 1,
     );
     this.adoptBootObject(this.rootScheduler);
+    platform.connectClock?.(() => this.now());
     const ic = platform.interrupts;
     this.icu = ic ? new Icu(this.nextId++, 'icu', ic) : null;
     if (this.icu && ic) {
@@ -813,6 +816,22 @@ export class Kernel {
       this.runningCpu = best;
       this.runCpu(best, horizon, maxSteps, maxTime);
       this.runningCpu = null;
+    }
+  }
+
+  /**
+   * Like {@link Kernel.run}, but when every thread is blocked while the machine has
+   * host-side work in flight (a disk backed by a file), waits for that work — the CPU
+   * halting until the interrupt — and goes on. Resolves when the system is quiescent
+   * with nothing in flight, or at a limit.
+   */
+  async runAsync(limits: RunLimits = {}): Promise<RunResult> {
+    const events = this.platform.hostEvents;
+    for (;;) {
+      const r = this.run(limits);
+      const quiet = r.reason === 'idle' || r.reason === 'deadlock' || r.reason === 'exited';
+      if (!quiet || !events || events.pending === 0) return r;
+      await events.settled();
     }
   }
 

@@ -219,7 +219,7 @@ function raiseFault(
         ? 'the thread has no pager'
         : `its pager capability 0x${t.pagerCap.toString(16)} is empty`
       : !target
-        ? `its pager capability names a ${pager?.kind ?? 'nothing'}, not a thread or bound gate`
+        ? `its pager capability names ${pager instanceof IpcGate ? 'a gate bound to no thread' : `a ${pager?.kind ?? 'nothing'} object`}, not a thread or bound gate`
         : target === t
           ? 'the thread is its own pager'
           : `its pager "${target.name}" is dead`;

@@ -10,11 +10,20 @@
  * reserved.base + 64 KiB    UTCB area, up to the top of user space
  * ```
  */
-import { KIP_MAGIC, KIP_MAX_DESCRIPTORS, KIP_VERSION, KipMemType, KipWord } from '../abi/kip';
+import {
+  encodeDeviceName,
+  KIP_DEVICE_WORDS,
+  KIP_MAGIC,
+  KIP_MAX_DESCRIPTORS,
+  KIP_MAX_DEVICES,
+  KIP_VERSION,
+  KipMemType,
+  KipWord,
+} from '../abi/kip';
 import type { UtcbLayout } from '../abi/utcb';
 import { createRoot, type MapNode } from '../cap/mapdb';
 import { MemAccess, MemType, type PageTableFormat, type PhysicalMemory } from '../platform/page-table';
-import type { MemoryRegion, PlatformMemory } from '../platform/platform';
+import type { DeviceInfo, MemoryRegion, PlatformMemory, TimerInfo } from '../platform/platform';
 import { AddressSpace, type MemoryStatus, PageMapping, type ReservedRegion } from './address-space';
 import { ChargedFrameAllocator, FRAME_SIZE, FramePool, type QuotaAccount } from './frame-pool';
 import { UtcbArea } from './utcb-area';
@@ -32,6 +41,8 @@ export interface KernelMemoryConfig {
   readonly cpuHz: number;
   readonly ioPorts: number;
   readonly utcbLayout: UtcbLayout;
+  readonly devices: readonly DeviceInfo[];
+  readonly timer: TimerInfo | null;
 }
 
 /** The largest power of two `p` such that every address below `p` may be a user address. */
@@ -113,6 +124,20 @@ export class KernelMemory {
     set(KipWord.IO_PORTS, config.ioPorts);
     set(KipWord.UTCB_AREA, this.utcbArea);
     set(KipWord.UTCB_SIZE, config.utcbLayout.sizeWords * 8);
+    set(KipWord.TIMER_HZ, config.timer?.frequencyHz ?? 0);
+    set(KipWord.TIMER_IRQ, config.timer?.irq ?? 0);
+    const devices = config.devices.slice(0, KIP_MAX_DEVICES);
+    set(KipWord.DEVICES, devices.length);
+    devices.forEach((d, j) => {
+      const at = KipWord.DEVICE_TABLE + KIP_DEVICE_WORDS * j;
+      encodeDeviceName(d.name).forEach((w, i) => set(at + i, w));
+      set(at + 4, d.mmio?.base ?? 0);
+      set(at + 5, d.mmio?.size ?? 0);
+      set(at + 6, d.ports?.base ?? 0);
+      set(at + 7, d.ports?.count ?? 0);
+      set(at + 8, d.irq + 1);
+      set(at + 9, d.virtioId ?? 0);
+    });
     descs.forEach((r, i) => {
       const at = KipWord.DESCRIPTORS + 3 * i;
       set(at, r.base);

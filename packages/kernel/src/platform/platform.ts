@@ -82,6 +82,38 @@ export type ExceptionCause =
    */
   | { readonly kind: 'io'; readonly port: number; readonly access: number };
 
+/** A device as the boot info describes it. */
+export interface DeviceInfo {
+  /** Model name, e.g. `"ns16550a"`, `"pl011"`, `"virtio-mmio"`. */
+  readonly name: string;
+  /** Its register window in physical memory, if it has one. */
+  readonly mmio?: { readonly base: number; readonly size: number };
+  /** Its I/O ports (x86), if it has them. */
+  readonly ports?: { readonly base: number; readonly count: number };
+  /** The interrupt line it raises (GSI or INTID), or −1 for none. */
+  readonly irq: number;
+  /** For a virtio-mmio transport: the virtio device id behind it (2 = block), 0 if empty. */
+  readonly virtioId?: number;
+}
+
+/** The timer the kernel preempts and times out on. */
+export interface TimerInfo {
+  /** e.g. `"lapic-timer"`, `"generic-timer"`. */
+  readonly name: string;
+  /** Its counting frequency in Hz. */
+  readonly frequencyHz: number;
+  /** Its interrupt: a LAPIC vector or a PPI INTID. */
+  readonly irq: number;
+}
+
+/** Host-side work that completes asynchronously and then raises interrupts. */
+export interface HostEvents {
+  /** Number of pieces of work in flight. */
+  readonly pending: number;
+  /** Resolves once some work in flight has completed (and raised its interrupts). */
+  settled(): Promise<void>;
+}
+
 /** Access width of a device register access, in bytes. */
 export type BusWidth = 1 | 2 | 4 | 8;
 
@@ -191,4 +223,19 @@ export interface Platform {
   readonly ioPorts?: number;
   /** The devices user-level drivers reach through mapped MMIO and I/O ports. */
   readonly bus?: DeviceBus;
+  /** What the boot info reports about each device, for drivers to discover them. */
+  readonly devices?: readonly DeviceInfo[];
+  /** The timer the kernel schedules on (LAPIC timer, generic timer). */
+  readonly timer?: TimerInfo;
+  /**
+   * Host-side work in flight (a disk backed by a file): when every thread is blocked,
+   * {@link Kernel.runAsync} waits for it the way a CPU halts until an interrupt.
+   */
+  readonly hostEvents?: HostEvents;
+  /**
+   * Called once by the kernel with a reader of virtual time in cycles, for devices that
+   * keep time (RTCs): the machine's clocks follow the kernel's, so runs stay
+   * deterministic.
+   */
+  connectClock?(cycles: () => number): void;
 }

@@ -1,6 +1,6 @@
 import { capIndex, FIRST_FREE_SLOT, FixedSlot, Invoke } from '../abi/caps';
 import { memFpage, objFpage } from '../abi/fpage';
-import { decodeKip, type KernelInterfacePage, KIP_MAX_DESCRIPTORS, KipWord } from '../abi/kip';
+import { decodeKip, type KernelInterfacePage } from '../abi/kip';
 import { msgtag } from '../abi/msgtag';
 import { TIMEOUT_NEVER, TIMEOUT_ZERO, timeouts } from '../abi/timeout';
 import type { Utcb } from '../abi/utcb';
@@ -113,11 +113,7 @@ export class ThreadEnv {
    * map, CPUs, page sizes and the kernel-reserved region.
    */
   *kernelInterface(): UserCode<KernelInterfacePage> {
-    const base = this.port.kipAddress;
-    const head = yield* this.mem.read(base, KipWord.DESCRIPTORS * 8);
-    const view = new DataView(head.buffer);
-    const count = Math.min(view.getUint32(KipWord.MEM_DESCS * 8, true), KIP_MAX_DESCRIPTORS);
-    const page = yield* this.mem.read(base, (KipWord.DESCRIPTORS + 3 * count) * 8);
+    const page = yield* this.mem.read(this.port.kipAddress, 4096);
     const words = new DataView(page.buffer);
     return decodeKip((i) => words.getUint32(i * 8, true) + words.getUint32(i * 8 + 4, true) * 2 ** 32);
   }
