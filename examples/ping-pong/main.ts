@@ -1,7 +1,7 @@
 /**
  * `pnpm demo [--arch x86_64|aarch64] [--trace out.json]`: boots the ping-pong system
- * (sigma0, a pager, a server and a client) on the chosen machine (default x86_64) and
- * prints its console and a summary. With
+ * (sigma0, a console driver, a pager, a server and a client) on the chosen machine
+ * (default x86_64) and prints what the UART transmits and a summary. With
  * `--trace`, writes a Chrome trace to open in Perfetto. The same system boots
  * unchanged on both back ends; only the cycle counts differ.
  */
@@ -11,9 +11,10 @@ import { createX86Platform } from '@pecan/hw-x86';
 import { exportChromeTrace, type Platform, TraceRecorder } from '@pecan/kernel';
 import { bootPingPong } from './system';
 
-const machines: Record<string, () => Platform> = {
-  x86_64: () => createX86Platform(),
-  aarch64: () => createArmPlatform(),
+/** Each machine, with its UART's transmit line connected to `sink`. */
+const machines: Record<string, (sink: (byte: number) => void) => Platform> = {
+  x86_64: (sink) => createX86Platform({ onSerialOutput: sink }),
+  aarch64: (sink) => createArmPlatform({ onSerialOutput: sink }),
 };
 
 function option(name: string): string | undefined {
@@ -35,13 +36,24 @@ if (!machine) {
   process.exit(2);
 }
 
-const platform = machine();
-console.log(`booting ping-pong on ${platform.name} (${platform.cpuHz / 1e6} MHz)\n`);
+// The UART's bytes, a line at a time, stamped with the virtual time the line ended.
+let line: number[] = [];
+let kernel: ReturnType<typeof bootPingPong> | null = null;
+const platform = machine((byte) => {
+  if (byte !== 0x0a) {
+    line.push(byte);
+    return;
+  }
+  const time = kernel ? kernel.now() * usPerCycle : 0;
+  console.log(`[${time.toFixed(3).padStart(9)} µs] uart | ${Buffer.from(line).toString('utf8')}`);
+  line = [];
+});
 const usPerCycle = 1e6 / platform.cpuHz;
-const kernel = bootPingPong({
+console.log(`booting ping-pong on ${platform.name} (${platform.cpuHz / 1e6} MHz)\n`);
+kernel = bootPingPong({
   platform,
   logSink: (e) =>
-    console.log(`[${(e.time * usPerCycle).toFixed(3).padStart(9)} µs] ${e.tag.padEnd(7)}| ${e.text}`),
+    console.log(`[${(e.time * usPerCycle).toFixed(3).padStart(9)} µs] log  | ${e.tag}: ${e.text}`),
 });
 const recorder = tracePath ? new TraceRecorder(kernel) : null;
 let pageFaults = 0;

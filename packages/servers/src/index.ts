@@ -1,8 +1,10 @@
 /**
- * `@pecan/servers`: user-level servers for Pecan systems: sigma0 and a pager for
- * anonymous memory. The root task, namespace, console and drivers follow.
+ * `@pecan/servers`: user-level servers for Pecan systems: sigma0, a pager for
+ * anonymous memory, and a console on the machine's UART. The root task, namespace
+ * and file systems follow.
  *
  * @packageDocumentation
  */
+export * from './console';
 export * from './pager';
 export * from './sigma0';

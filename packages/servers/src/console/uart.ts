@@ -1,0 +1,99 @@
+/**
+ * User-level UART drivers: the console server's way to its device, through the real
+ * registers, reached the way a driver on hardware reaches them — I/O ports (16550,
+ * x86) or MMIO pages (PL011) that it got from sigma0. It finds the UART in the KIP's
+ * device list, never from constants.
+ */
+import type { KernelInterfacePage, ThreadEnv, UserCode } from '@pecan/kernel';
+import type { Sigma0Client } from '../sigma0/client';
+
+/** A UART a driver has set up: transmits one byte, waiting while the FIFO is full. */
+export interface UartPort {
+  readonly name: string;
+  putc(byte: number): UserCode<void>;
+}
+
+/** Where the console maps the PL011's registers in its own address space. */
+export const PL011_WINDOW = 0x20_0000_0000;
+
+// 16550 registers (offsets from the base port) and bits: NS16550A datasheet.
+const THR = 0;
+const DLL = 0;
+const IER = 1;
+const DLM = 1;
+const FCR = 2;
+const LCR = 3;
+const LSR = 5;
+const LCR_DLAB = 0x80;
+const LCR_8N1 = 0x03;
+const FCR_ENABLE_CLEAR = 0x07;
+const LSR_THRE = 0x20;
+
+// PL011 registers (offsets) and bits: PrimeCell UART (PL011) TRM, §3.2–3.3.
+const DR = 0x000;
+const FR = 0x018;
+const IBRD = 0x024;
+const FBRD = 0x028;
+const LCR_H = 0x02c;
+const CR = 0x030;
+const IMSC = 0x038;
+const FR_TXFF = 0x20;
+const LCRH_8BIT_FIFO = 0x70;
+const CR_UARTEN_TXE_RXE = 0x301;
+
+/**
+ * Finds a UART in the KIP, gets its registers from sigma0 and initialises it (8N1,
+ * FIFOs on, interrupts off: the console polls). Returns why not, as a string, when the
+ * machine has none or sigma0 refuses.
+ */
+export function* openUart(
+  env: ThreadEnv,
+  kip: KernelInterfacePage,
+  sigma0: Sigma0Client,
+): UserCode<UartPort | string> {
+  const ns16550 = kip.devices.find((d) => d.name === 'ns16550a' && d.ports);
+  if (ns16550?.ports) {
+    const base = ns16550.ports.base;
+    const got = yield* sigma0.ports(base, 3);
+    if (got < 0) return `sigma0 refused the 16550's ports (${got})`;
+    const io = env.io;
+    yield* io.out8(base + LCR, LCR_DLAB);
+    yield* io.out8(base + DLL, 1); // 115,200 baud
+    yield* io.out8(base + DLM, 0);
+    yield* io.out8(base + LCR, LCR_8N1);
+    yield* io.out8(base + FCR, FCR_ENABLE_CLEAR);
+    yield* io.out8(base + IER, 0);
+    return {
+      name: `16550 at port 0x${base.toString(16)}`,
+      *putc(byte: number): UserCode<void> {
+        while (((yield* io.in8(base + LSR)) & LSR_THRE) === 0) {
+          /* the transmit holding register is full: wait */
+        }
+        yield* io.out8(base + THR, byte);
+      },
+    };
+  }
+  const pl011 = kip.devices.find((d) => d.name === 'pl011' && d.mmio);
+  if (pl011?.mmio) {
+    const got = yield* sigma0.mmio(pl011.mmio.base, 12, PL011_WINDOW);
+    if (got < 0) return `sigma0 refused the PL011's registers (${got})`;
+    const mem = env.mem;
+    const r = PL011_WINDOW;
+    yield* mem.writeU32(r + CR, 0);
+    yield* mem.writeU32(r + IBRD, 13); // 115,200 baud from a 24 MHz UARTCLK
+    yield* mem.writeU32(r + FBRD, 1);
+    yield* mem.writeU32(r + LCR_H, LCRH_8BIT_FIFO);
+    yield* mem.writeU32(r + IMSC, 0);
+    yield* mem.writeU32(r + CR, CR_UARTEN_TXE_RXE);
+    return {
+      name: `PL011 at 0x${pl011.mmio.base.toString(16)}`,
+      *putc(byte: number): UserCode<void> {
+        while (((yield* mem.readU32(r + FR)) & FR_TXFF) !== 0) {
+          /* the transmit FIFO is full: wait */
+        }
+        yield* mem.writeU32(r + DR, byte);
+      },
+    };
+  }
+  return 'the KIP lists no UART';
+}
