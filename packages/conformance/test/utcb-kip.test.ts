@@ -89,3 +89,47 @@ describe.each(BACKENDS)('UTCBs and the KIP on $name', (backend) => {
     expect(kernelRam.kind).toBe('reserved');
   });
 });
+
+describe('the devices in the KIP', () => {
+  it("lists the PC's UART, RTC and timer, as the platform reports them", async () => {
+    const { createX86Platform } = await import('@pecan/hw-x86');
+    const k = new Kernel({ platform: createX86Platform({ ramSize: 16 * 1024 * 1024 }) });
+    const t = k.createTask('t');
+    let kip: ReturnType<typeof decodeKip> | null = null;
+    k.createThread(
+      t,
+      program(function* (env) {
+        kip = yield* env.kernelInterface();
+      }),
+    );
+    k.run();
+    const d = kip as ReturnType<typeof decodeKip> | null;
+    expect(d!.devices).toEqual([
+      { name: 'ns16550a', mmio: null, ports: { base: 0x3f8, count: 8 }, irq: 4, virtioId: 0 },
+      { name: 'mc146818', mmio: null, ports: { base: 0x70, count: 2 }, irq: 8, virtioId: 0 },
+    ]);
+    expect([d!.timerHz, d!.timerIrq]).toEqual([1_000_000_000, 0xec]);
+    expect(d!.ioPorts).toBe(65536);
+  });
+
+  it("lists virt's PL011, PL031 and generic timer", async () => {
+    const { createArmPlatform } = await import('@pecan/hw-arm');
+    const k = new Kernel({ platform: createArmPlatform({ ramSize: 16 * 1024 * 1024 }) });
+    const t = k.createTask('t');
+    let kip: ReturnType<typeof decodeKip> | null = null;
+    k.createThread(
+      t,
+      program(function* (env) {
+        kip = yield* env.kernelInterface();
+      }),
+    );
+    k.run();
+    const d = kip as ReturnType<typeof decodeKip> | null;
+    expect(d!.devices).toEqual([
+      { name: 'pl011', mmio: { base: 0x0900_0000, size: 0x1000 }, ports: null, irq: 33, virtioId: 0 },
+      { name: 'pl031', mmio: { base: 0x0901_0000, size: 0x1000 }, ports: null, irq: 34, virtioId: 0 },
+    ]);
+    expect([d!.timerHz, d!.timerIrq]).toEqual([62_500_000, 30]);
+    expect(d!.ioPorts).toBe(0);
+  });
+});
