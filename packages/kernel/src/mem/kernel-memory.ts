@@ -21,7 +21,6 @@ import {
   KipWord,
 } from '../abi/kip';
 import type { UtcbLayout } from '../abi/utcb';
-import { createRoot, type MapNode } from '../cap/mapdb';
 import { MemAccess, MemType, type PageTableFormat, type PhysicalMemory } from '../platform/page-table';
 import type { DeviceInfo, MemoryRegion, PlatformMemory, TimerInfo } from '../platform/platform';
 import { AddressSpace, type MemoryStatus, PageMapping, type ReservedRegion } from './address-space';
@@ -130,7 +129,8 @@ export class KernelMemory {
     set(KipWord.DEVICES, devices.length);
     devices.forEach((d, j) => {
       const at = KipWord.DEVICE_TABLE + KIP_DEVICE_WORDS * j;
-      encodeDeviceName(d.name).forEach((w, i) => set(at + i, w));
+      const name = encodeDeviceName(d.name);
+      for (let i = 0; i < name.length; i++) set(at + i, name[i]!);
       set(at + 4, d.mmio?.base ?? 0);
       set(at + 5, d.mmio?.size ?? 0);
       set(at + 6, d.ports?.base ?? 0);

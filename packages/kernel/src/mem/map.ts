@@ -91,11 +91,10 @@ function mapFrom(
   const r = n.rights & rights;
   if (r === 0) return 0;
   const p = n.payload;
-  const smaller = dst.pageOrderAtMost(order < p.order ? order : p.order);
+  const smaller = dst.pageOrderAtMost(Math.min(order, p.order));
   const step = pow2(smaller);
-  const lo = n.index > srcBase ? n.index : srcBase;
-  const end = srcBase + pow2(order);
-  const hi = n.index + p.size < end ? n.index + p.size : end;
+  const lo = Math.max(n.index, srcBase);
+  const hi = Math.min(n.index + p.size, srcBase + pow2(order));
   for (let va = lo; va < hi; va += step) {
     const dva = dstBase + (va - srcBase);
     const pa = p.pa + (va - n.index);

@@ -4,7 +4,7 @@
  * UTF-8 bytes, six per word, little-endian (six keep every word an exact number).
  * The reply has label 0, or −errno (EINVAL for a malformed message).
  */
-import { Errno, msgtag, type ThreadEnv, tagLabel, type UserCode } from '@pecan/kernel';
+import { msgtag, type ThreadEnv, tagLabel, type UserCode } from '@pecan/kernel';
 
 /** The console protocol's label. */
 export const CONSOLE_PROTOCOL = 0x434f;
