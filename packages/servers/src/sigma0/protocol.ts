@@ -22,7 +22,8 @@
  *
  * sigma0 also answers the page faults (label −2) of threads whose pager it is, the way
  * Fiasco's sigma0 serves the root task: it gives the faulting page of RAM or device
- * memory one to one (virtual = physical), or declines with −errno.
+ * memory one to one (virtual = physical), or declines with −errno. An I/O page fault
+ * (label −8) gets the one port, once.
  */
 export const Sigma0Op = {
   FPAGE_RAM: 0x60,

@@ -131,6 +131,9 @@ function* serve(env: ThreadEnv): UserCode<never> {
       }
     } else if (label === Proto.PAGE_FAULT) {
       reply = pageFault(env, frames);
+    } else if (label === Proto.IO_PAGE_FAULT) {
+      // An I/O page fault: give the one port (MR0 is its I/O flexpage), once.
+      reply = portsOnce(env, ioFpage(Math.floor(env.utcb.mr(0) / 4096), 0), givenPorts);
     } else {
       reply = refuse(Errno.EBADPROTO);
     }
