@@ -5,6 +5,7 @@
  *
  * @packageDocumentation
  */
+export * from './blk';
 export * from './console';
 export * from './pager';
 export * from './sigma0';
