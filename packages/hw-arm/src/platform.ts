@@ -8,10 +8,12 @@ import {
   type Platform,
   type PlatformMemory,
   type RegisterLayout,
+  readRegisterFile,
   resolveClock,
   WalkFault,
   type WordSink,
   type WordSource,
+  writeRegisterFile,
 } from '@pecan/kernel';
 import { createVirtDevices, type VirtDeviceOptions, type VirtDevices } from './devices';
 import { createGicInterruptController } from './gic/controller';
@@ -187,7 +189,18 @@ export function encodeEsr(ec: number, iss: number, il = true): number {
  * and PSTATE back from MR2–MR4 before the thread resumes; a shorter reply leaves them.
  * (The kernel starts threads with PSTATE 0, which is EL0t with all interrupts unmasked.)
  */
-export const ArmExceptionMr = { ESR: 0, FAR: 1, PC: 2, SP: 3, PSTATE: 4, WORDS: 5 } as const;
+export const ArmExceptionMr = {
+  ESR: 0,
+  FAR: 1,
+  PC: 2,
+  SP: 3,
+  PSTATE: 4,
+  WORDS: 5,
+  /** First word of the register file (X0–X30, SP, PC, PSTATE). */
+  REGS: 5,
+  /** Words of a full frame: the fixed words and the 34 registers. */
+  FULL: 39,
+} as const;
 
 /** ESR and FAR the back end reports for each kind of {@link ExceptionCause}. */
 export function armExceptionSyndrome(cause: ExceptionCause): { esr: number; far: number } {
@@ -396,10 +409,11 @@ export function createArmPlatform(options: ArmPlatformOptions = {}): Platform & 
       out.setWord(ArmExceptionMr.PC, state.ip);
       out.setWord(ArmExceptionMr.SP, state.sp);
       out.setWord(ArmExceptionMr.PSTATE, state.flags);
-      return ArmExceptionMr.WORDS;
+      return writeRegisterFile(state.gprs, out, ArmExceptionMr.REGS);
     },
     readExceptionReply(words: number, reply: WordSource, state: ExceptionState): void {
       if (words < ArmExceptionMr.WORDS) return;
+      if (words >= ArmExceptionMr.FULL) readRegisterFile(state.gprs, reply, ArmExceptionMr.REGS);
       state.ip = reply.word(ArmExceptionMr.PC);
       state.sp = reply.word(ArmExceptionMr.SP);
       state.flags = reply.word(ArmExceptionMr.PSTATE);

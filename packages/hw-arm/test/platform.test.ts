@@ -39,10 +39,16 @@ function frame(cause: ExceptionCause, state: ExceptionState): { n: number; words
       words[i] = v;
     },
   });
-  return { n, words };
+  // The fixed words; the register file after them is tested on its own.
+  return { n, words: words.slice(0, ArmExceptionMr.WORDS) };
 }
 
-const STATE: ExceptionState = { ip: 0x40_1000, sp: 0x7fff_f000, flags: 0x6000_0000 };
+const STATE: ExceptionState = {
+  ip: 0x40_1000,
+  sp: 0x7fff_f000,
+  flags: 0x6000_0000,
+  gprs: new Float64Array(34),
+};
 
 describe('AArch64 platform: identity', () => {
   it('names the machine, the register file and Fiasco arm64 invoke ABI', () => {
@@ -94,7 +100,7 @@ describe('AArch64 platform: exception frames', () => {
   ];
   it.each(cases)('%s', (_name, cause, expected) => {
     const { n, words } = frame(cause, STATE);
-    expect(n).toBe(5);
+    expect(n).toBe(ArmExceptionMr.FULL);
     expect(words).toEqual(expected);
   });
 
@@ -141,21 +147,25 @@ describe('AArch64 platform: exception frames', () => {
     expect(armEcName(0x3e)).toBe('EC 0x3e');
   });
 
-  it('readExceptionReply writes PC/SP/PSTATE back only from a full frame', () => {
+  it('readExceptionReply writes PC/SP/PSTATE back from 5 words, and the register file from a full frame', () => {
     const p = createArmPlatform();
-    const reply = [0, 0, 0x50_0000, 0x6000, 0x8000_0000];
+    const reply = [0, 0, 0x50_0000, 0x6000, 0x8000_0000, ...Array.from({ length: 34 }, (_, i) => 200 + i)];
     const src = { word: (i: number) => reply[i]! };
+    const fresh = () => ({ ...STATE, gprs: new Float64Array(34) });
     for (let words = 0; words < 5; words++) {
-      const s = { ...STATE };
+      const s = fresh();
       p.readExceptionReply(words, src, s);
-      expect(s).toEqual(STATE);
+      expect(s).toEqual(fresh());
     }
-    const s = { ...STATE };
+    const s = fresh();
     p.readExceptionReply(5, src, s);
-    expect(s).toEqual({ ip: 0x50_0000, sp: 0x6000, flags: 0x8000_0000 });
-    const t = { ...STATE };
-    p.readExceptionReply(63, src, t);
-    expect(t).toEqual(s);
+    expect([s.ip, s.sp, s.flags]).toEqual([0x50_0000, 0x6000, 0x8000_0000]);
+    expect(s.gprs).toEqual(new Float64Array(34));
+    const t = fresh();
+    p.readExceptionReply(ArmExceptionMr.FULL, src, t);
+    // X0 is register 0, PSTATE register 33; the dedicated PC/SP/PSTATE words win.
+    expect([...t.gprs]).toEqual(Array.from({ length: 34 }, (_, i) => 200 + i));
+    expect([t.ip, t.sp, t.flags]).toEqual([0x50_0000, 0x6000, 0x8000_0000]);
   });
 });
 
@@ -285,7 +295,7 @@ describe('AArch64 platform: memory exceptions (ESR_EL1 ISS for instruction and d
   it.each(cases)('%s', (_name, address, access, fault, level, esr, far) => {
     const cause: ExceptionCause = { kind: 'memory', address, access, fault, level };
     const { n, words } = frame(cause, STATE);
-    expect(n).toBe(5);
+    expect(n).toBe(ArmExceptionMr.FULL);
     expect(words).toEqual([esr, far, 0x40_1000, 0x7fff_f000, 0x6000_0000]);
     expect(armExceptionSyndrome(cause)).toEqual({ esr, far });
     const d = decodeArmException(words);

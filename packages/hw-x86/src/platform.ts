@@ -9,10 +9,12 @@ import {
   type Platform,
   type PlatformMemory,
   type RegisterLayout,
+  readRegisterFile,
   resolveClock,
   WalkFault,
   type WordSink,
   type WordSource,
+  writeRegisterFile,
 } from '@pecan/kernel';
 import { createPcDevices, type PcDeviceOptions, type PcDevices } from './devices';
 import { createPcInterruptController } from './interrupts/controller';
@@ -100,8 +102,13 @@ export const X86_RFLAGS_USER_INITIAL = 0x202;
  * | 4 | `RSP` | stack pointer |
  * | 5 | `RFLAGS` | flags |
  *
+ * | 6 … 23 | `REGS` | the register file: RAX, RBX, RCX, RDX, RSI, RDI, RBP, RSP, R8–R15, RIP, RFLAGS ({@link X86_REGISTERS} order) |
+ *
  * A reply with label 0 and at least {@link X86ExceptionMr.WORDS} words writes RIP, RSP
  * and RFLAGS back from MR3–MR5 before the thread resumes; a shorter reply leaves them.
+ * A reply of {@link X86ExceptionMr.FULL} words also writes the register file back (the
+ * dedicated RIP/RSP/RFLAGS words win over their copies in it), as Fiasco's handlers
+ * change a thread's trap state.
  */
 export const X86ExceptionMr = {
   VECTOR: 0,
@@ -111,6 +118,10 @@ export const X86ExceptionMr = {
   RSP: 4,
   RFLAGS: 5,
   WORDS: 6,
+  /** First word of the register file. */
+  REGS: 6,
+  /** Words of a full frame: the fixed words and the 18 registers. */
+  FULL: 24,
 } as const;
 
 /** First canonical upper-half (kernel) address as a 64-bit value: 0xFFFF_8000_0000_0000. */
@@ -366,10 +377,11 @@ export function createX86Platform(options: X86PlatformOptions = {}): Platform & 
       out.setWord(X86ExceptionMr.RIP, state.ip);
       out.setWord(X86ExceptionMr.RSP, state.sp);
       out.setWord(X86ExceptionMr.RFLAGS, state.flags);
-      return X86ExceptionMr.WORDS;
+      return writeRegisterFile(state.gprs, out, X86ExceptionMr.REGS);
     },
     readExceptionReply(words: number, reply: WordSource, state: ExceptionState): void {
       if (words < X86ExceptionMr.WORDS) return;
+      if (words >= X86ExceptionMr.FULL) readRegisterFile(state.gprs, reply, X86ExceptionMr.REGS);
       state.ip = reply.word(X86ExceptionMr.RIP);
       state.sp = reply.word(X86ExceptionMr.RSP);
       state.flags = reply.word(X86ExceptionMr.RFLAGS);

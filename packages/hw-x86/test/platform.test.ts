@@ -42,10 +42,11 @@ function frame(cause: ExceptionCause, state: ExceptionState): { n: number; words
       words[i] = v;
     },
   });
-  return { n, words };
+  // The fixed words; the register file after them is tested on its own.
+  return { n, words: words.slice(0, X86ExceptionMr.WORDS) };
 }
 
-const STATE: ExceptionState = { ip: 0x40_1000, sp: 0x7fff_f000, flags: 0x202 };
+const STATE: ExceptionState = { ip: 0x40_1000, sp: 0x7fff_f000, flags: 0x202, gprs: new Float64Array(18) };
 
 describe('x86-64 platform: identity', () => {
   it('names the machine, the register file and Fiasco amd64 invoke ABI', () => {
@@ -101,14 +102,16 @@ describe('x86-64 platform: exception frames', () => {
   ];
   it.each(cases)('%s', (_name, cause, expected) => {
     const { n, words } = frame(cause, STATE);
-    expect(n).toBe(6);
+    expect(n).toBe(X86ExceptionMr.FULL);
     expect(words).toEqual(expected);
   });
 
   it('reports the flags the state holds (the kernel starts threads at 0, not 0x202)', () => {
-    expect(frame({ kind: 'thrown', error: 0 }, { ip: 1, sp: 2, flags: 0 }).words[X86ExceptionMr.RFLAGS]).toBe(
-      0,
-    );
+    expect(
+      frame({ kind: 'thrown', error: 0 }, { ip: 1, sp: 2, flags: 0, gprs: new Float64Array(18) }).words[
+        X86ExceptionMr.RFLAGS
+      ],
+    ).toBe(0);
   });
 
   it('decodeX86Exception round-trips every frame, from an array or a word source', () => {
@@ -156,21 +159,25 @@ describe('x86-64 platform: exception frames', () => {
     expect(x86VectorName(32)).toBe('vector 32');
   });
 
-  it('readExceptionReply writes RIP/RSP/RFLAGS back only from a full frame', () => {
+  it('readExceptionReply writes RIP/RSP/RFLAGS back from 6 words, and the register file from a full frame', () => {
     const p = createX86Platform();
-    const reply = [6, 0, 0, 0x50_0000, 0x6000, 0x246];
+    const reply = [6, 0, 0, 0x50_0000, 0x6000, 0x246, ...Array.from({ length: 18 }, (_, i) => 100 + i)];
     const src = { word: (i: number) => reply[i]! };
+    const fresh = () => ({ ...STATE, gprs: new Float64Array(18) });
     for (let words = 0; words < 6; words++) {
-      const s = { ...STATE };
+      const s = fresh();
       p.readExceptionReply(words, src, s);
-      expect(s).toEqual(STATE);
+      expect(s).toEqual(fresh());
     }
-    const s = { ...STATE };
+    const s = fresh();
     p.readExceptionReply(6, src, s);
-    expect(s).toEqual({ ip: 0x50_0000, sp: 0x6000, flags: 0x246 });
-    const t = { ...STATE };
-    p.readExceptionReply(63, src, t);
-    expect(t).toEqual(s);
+    expect([s.ip, s.sp, s.flags]).toEqual([0x50_0000, 0x6000, 0x246]);
+    expect(s.gprs).toEqual(new Float64Array(18));
+    const t = fresh();
+    p.readExceptionReply(X86ExceptionMr.FULL, src, t);
+    // RAX is register 0, RFLAGS register 17; the dedicated RIP/RSP/RFLAGS words win.
+    expect([...t.gprs]).toEqual(Array.from({ length: 18 }, (_, i) => 100 + i));
+    expect([t.ip, t.sp, t.flags]).toEqual([0x50_0000, 0x6000, 0x246]);
   });
 });
 
@@ -244,7 +251,7 @@ describe("x86-64 platform: 'memory' exceptions (SDM Vol. 3A §4.7 #PF error code
 
   it('the whole frame: RIP, RSP and RFLAGS follow, and decodeX86Exception names the vector', () => {
     const pf = frame(mem(0x40_2000, WRITE, WalkFault.PROTECTION, 3), STATE);
-    expect(pf.n).toBe(6);
+    expect(pf.n).toBe(X86ExceptionMr.FULL);
     expect(pf.words).toEqual([14, 0x7, 0x40_2000, 0x40_1000, 0x7fff_f000, 0x202]);
     expect(decodeX86Exception(pf.words)).toMatchObject({ name: '#PF', errorCode: P | W | U, cr2: 0x40_2000 });
     const gp = frame(mem(2 ** 47, READ, WalkFault.BAD_ADDRESS), STATE);

@@ -74,6 +74,7 @@ export type {
   WordSink,
   WordSource,
 } from './platform/platform';
+export { readRegisterFile, writeRegisterFile } from './platform/register-file';
 export { exportChromeTrace, TraceRecorder } from './trace/chrome-trace';
 export * from './trace/events';
 export { CapAllocator, type SpawnOptions, ThreadEnv } from './user/env';

@@ -219,6 +219,18 @@ export class Kernel {
   readonly cDev: number;
   /** Cycles per microsecond, for IPC timeouts. */
   readonly cyclesPerUs: number;
+  /** Number of registers in a thread's register file. */
+  private readonly registerCount: number;
+  /** Register-file indices of the syscall ABI's registers and of IP, SP and flags (−1: none). */
+  private readonly regIndex: {
+    cap: number;
+    tag: number;
+    timeouts: number;
+    label: number;
+    ip: number;
+    sp: number;
+    flags: number;
+  };
 
   private readonly utcbs: UtcbAllocator;
   private readonly logSink: (e: LogEvent) => void;
@@ -265,6 +277,18 @@ export class Kernel {
     this.cWalk = c.pageWalkLevel ?? DEFAULT_WALK_LEVEL_CYCLES;
     this.cDev = c.deviceAccess ?? DEFAULT_DEVICE_ACCESS_CYCLES;
     this.cyclesPerUs = platform.cpuHz / 1e6;
+    const names = platform.registers.names;
+    const sc = platform.registers.syscall;
+    this.registerCount = names.length;
+    this.regIndex = {
+      cap: names.indexOf(sc.capAndFlags),
+      tag: names.indexOf(sc.tag),
+      timeouts: names.indexOf(sc.timeouts),
+      label: names.indexOf(sc.label),
+      ip: names.indexOf(platform.registers.ip),
+      sp: names.indexOf(platform.registers.sp),
+      flags: names.indexOf(platform.registers.flags),
+    };
 
     this.memory = platform.memory
       ? new KernelMemory(platform.memory, {
@@ -370,6 +394,7 @@ export class Kernel {
       this.platform.defaultTimeSlice,
     );
     t.prio = DEFAULT_PRIORITY;
+    t.gprs = new Float64Array(this.registerCount);
     this.threads.add(t);
     this.register(t);
     if (this.events.active & EventBit.thread)
@@ -943,6 +968,7 @@ export class Kernel {
     t.computeLeft = 0;
     const description = describeException(cause) + note;
     t.lastException = description;
+    this.fillRegisterFile(t);
     const words = this.platform.writeExceptionFrame(cause, t, t.utcb);
     const handlerCap =
       t.excHandlerCap > 0 ? t.task?.caps.lookup(Math.floor(t.excHandlerCap / 4096)) : undefined;
@@ -980,6 +1006,23 @@ export class Kernel {
       TIMEOUT_NEVER,
       TIMEOUT_NEVER,
     );
+  }
+
+  /** Puts the thread's syscall registers and IP/SP/flags into its register file. */
+  private fillRegisterFile(t: Thread): void {
+    const g = t.gprs;
+    const x = this.regIndex;
+    const r = t.regs;
+    const set = (i: number, v: number) => {
+      if (i >= 0 && i < g.length) g[i] = typeof v === 'number' && Number.isFinite(v) ? v : 0;
+    };
+    set(x.cap, r.cap);
+    set(x.tag, r.tag);
+    set(x.timeouts, r.timeouts);
+    set(x.label, r.label);
+    set(x.ip, t.ip);
+    set(x.sp, t.sp);
+    set(x.flags, t.flags);
   }
 
   /**

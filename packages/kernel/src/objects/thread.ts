@@ -8,6 +8,9 @@ import type { Irq } from './irq';
 import { KObject, ObjectKind } from './kobject';
 import type { Task } from './task';
 
+/** The register file of a thread the kernel has not given one yet. */
+const NO_REGISTERS = new Float64Array(0);
+
 /** A thread's scheduling and IPC state. */
 export const ThreadState = {
   /** Created but never started: no task, or no instruction pointer yet. */
@@ -78,6 +81,13 @@ export class Thread extends KObject implements Runnable, Timed, Sender {
   /** Stack pointer: passed to the entry function as its argument. */
   sp = 0;
   flags = 0;
+  /**
+   * The architectural register file, in the platform's `registers.names` order. User
+   * code runs as TypeScript, so most registers hold only what an exception handler or
+   * debugger put there; the syscall-ABI registers and IP/SP/flags are filled in from the
+   * thread's state when an exception frame is built.
+   */
+  gprs: Float64Array = NO_REGISTERS;
   /** The invoke syscall registers, shared with user code through `port`. */
   readonly regs = new SyscallRegisters();
   /** What user code of this thread sees of its CPU; made when the thread is bound. */

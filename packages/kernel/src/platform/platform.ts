@@ -163,6 +163,12 @@ export interface ExceptionState {
   ip: number;
   sp: number;
   flags: number;
+  /**
+   * The whole register file, in {@link RegisterLayout.names} order. The kernel fills in
+   * the syscall-ABI registers and IP/SP/flags before the frame is written; a back end
+   * writes it after its fixed words and reads it back from a reply that long.
+   */
+  readonly gprs: Float64Array;
 }
 
 /** Writes message words of an exception IPC; the kernel provides it. */
