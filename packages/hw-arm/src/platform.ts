@@ -311,7 +311,9 @@ export const ARM_REGISTERS: RegisterLayout = {
  *
  * The rest are in proportion: ~2 cycles per copied word (`ldp`/`stp` pairs), 60 per
  * typed item, 80 per kernel-object operation, and 300 for an exception (vector entry,
- * saving the frame, building the exception IPC).
+ * saving the frame, building the exception IPC). A TLB miss costs 20 per translation
+ * level the table walker reads, and a Device-nGnRE register access 100 (the A57's
+ * uncached load-to-use over the interconnect).
  */
 export const ARM_COSTS: CostModel = {
   kernelEntry: 60,
@@ -322,6 +324,8 @@ export const ARM_COSTS: CostModel = {
   spaceSwitch: 90,
   kernelObjectOp: 80,
   exception: 300,
+  pageWalkLevel: 20,
+  deviceAccess: 100,
 };
 
 /**

@@ -389,6 +389,12 @@ describe('AArch64 platform: cost-model calibration', () => {
     expect(Math.abs(calibrated - SEL4_ROUND_TRIP) / SEL4_ROUND_TRIP).toBeLessThanOrEqual(0.1);
   });
 
+  it('each direction (420 cycles) is within 25 % of seL4 call 413 and reply 426', () => {
+    const oneWay = calibrated / 2;
+    expect(Math.abs(oneWay - 413) / 413).toBeLessThanOrEqual(0.25);
+    expect(Math.abs(oneWay - 426) / 426).toBeLessThanOrEqual(0.25);
+  });
+
   it('a two-task ping-pong costs exactly the calibrated figure per round trip', () => {
     const n = 200;
     const perRoundTrip = nullIpcRoundTripCycles(createArmPlatform(), n);

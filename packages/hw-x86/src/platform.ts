@@ -279,7 +279,10 @@ export const X86_REGISTERS: RegisterLayout = {
  *
  * The rest are in proportion: ~2 cycles per copied word (a `rep movsq` UTCB to UTCB),
  * 70 per typed item (a mapping-database update), 100 per kernel-object operation, and
- * 450 for an exception (IDT entry, trap frame, building the exception IPC).
+ * 450 for an exception (IDT entry, trap frame, building the exception IPC). A TLB miss
+ * costs 25 per page-table level the walker reads (4 for a 4 KiB page: each an L2 hit,
+ * about 12 cycles on Skylake, plus the walker's own work), and an uncached device
+ * register access 150 (an UC load or store round trip to the I/O hub).
  */
 export const X86_COSTS: CostModel = {
   kernelEntry: 100,
@@ -290,6 +293,8 @@ export const X86_COSTS: CostModel = {
   spaceSwitch: 180,
   kernelObjectOp: 100,
   exception: 450,
+  pageWalkLevel: 25,
+  deviceAccess: 150,
 };
 
 /**

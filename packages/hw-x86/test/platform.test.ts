@@ -355,6 +355,12 @@ describe('x86-64 platform: cost-model calibration', () => {
     expect(Math.abs(calibrated - SEL4_ROUND_TRIP) / SEL4_ROUND_TRIP).toBeLessThanOrEqual(0.1);
   });
 
+  it('each direction (647 cycles) is within 25 % of seL4 call 718 and reply 576', () => {
+    const oneWay = calibrated / 2;
+    expect(Math.abs(oneWay - 718) / 718).toBeLessThanOrEqual(0.25);
+    expect(Math.abs(oneWay - 576) / 576).toBeLessThanOrEqual(0.25);
+  });
+
   it('a two-task ping-pong costs exactly the calibrated figure per round trip', () => {
     const n = 200;
     const perRoundTrip = nullIpcRoundTripCycles(createX86Platform(), n);

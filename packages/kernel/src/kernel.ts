@@ -219,6 +219,8 @@ export class Kernel {
   readonly cDev: number;
   /** Cycles per microsecond, for IPC timeouts. */
   readonly cyclesPerUs: number;
+  /** CPU cycles per tick of the platform's timer (1 without a timer). */
+  readonly cyclesPerTick: number;
   /** Number of registers in a thread's register file. */
   private readonly registerCount: number;
   /** Register-file indices of the syscall ABI's registers and of IP, SP and flags (−1: none). */
@@ -277,6 +279,8 @@ export class Kernel {
     this.cWalk = c.pageWalkLevel ?? DEFAULT_WALK_LEVEL_CYCLES;
     this.cDev = c.deviceAccess ?? DEFAULT_DEVICE_ACCESS_CYCLES;
     this.cyclesPerUs = platform.cpuHz / 1e6;
+    const timer = platform.timer;
+    this.cyclesPerTick = timer && timer.frequencyHz > 0 ? platform.cpuHz / timer.frequencyHz : 1;
     const names = platform.registers.names;
     const sc = platform.registers.syscall;
     this.registerCount = names.length;
@@ -793,6 +797,16 @@ export class Kernel {
       cpu.current = null;
       this.dispatch(cpu, cpu.runQueue.dequeueHighest() as Thread | null);
     }
+  }
+
+  /**
+   * The first tick of the platform's timer at or after `cycles`: timeouts fire on the
+   * timer the kernel schedules on (LAPIC timer, generic timer), so they are rounded up
+   * to its period. Without a timer the cycle is the tick.
+   */
+  timerDeadline(cycles: number): number {
+    const p = this.cyclesPerTick;
+    return p <= 1 ? cycles : Math.ceil(Math.ceil(cycles / p) * p);
   }
 
   /** Arms a timeout for blocked thread `t`. */

@@ -88,7 +88,7 @@ export function abortIpc(k: Kernel, t: Thread): void {
 /** Arms the timeout of a thread that has just blocked; `t16` is a 16-bit timeout. */
 function armIpcTimeout(k: Kernel, cpu: Cpu, t: Thread, t16: number): void {
   if (t16 === TIMEOUT_NEVER) return;
-  k.armTimeout(t, cpu.time + Math.round(timeoutMicroseconds(t16) * k.cyclesPerUs));
+  k.armTimeout(t, k.timerDeadline(cpu.time + Math.round(timeoutMicroseconds(t16) * k.cyclesPerUs)));
 }
 
 /** How a trace names a call: a kernel-generated one says what made it. */
