@@ -9,3 +9,4 @@ export * from './blk';
 export * from './console';
 export * from './pager';
 export * from './sigma0';
+export * from './system';
