@@ -7,6 +7,7 @@
  */
 export * from './blk';
 export * from './console';
+export * from './namespace';
 export * from './pager';
 export * from './sigma0';
 export * from './system';
