@@ -9,5 +9,6 @@ export * from './blk';
 export * from './console';
 export * from './namespace';
 export * from './pager';
+export * from './root';
 export * from './sigma0';
 export * from './system';

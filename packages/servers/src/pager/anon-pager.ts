@@ -33,15 +33,30 @@ export const ANON_PAGER_WINDOW = 0x10_0000_0000;
 
 const PAGE = 4096;
 
-function* serve(env: ThreadEnv): UserCode<never> {
+/** Options for {@link serveAnonMemory}. */
+export interface AnonMemoryOptions {
+  /** Where the pager keeps the frames in its own space (default {@link ANON_PAGER_WINDOW}). */
+  readonly window?: number;
+  /**
+   * Asked before each new page with the label of the gate the fault came through (a
+   * client): false declines the fault with −ENOMEM. A loader uses it for RAM quotas.
+   */
+  readonly admit?: (label: number) => boolean;
+}
+
+/**
+ * Serves anonymous memory: the loop of {@link anonPager}, for a thread that also keeps
+ * per-client policy (see {@link AnonMemoryOptions.admit}).
+ */
+export function* serveAnonMemory(env: ThreadEnv, options: AnonMemoryOptions = {}): UserCode<never> {
   const sigma0 = new Sigma0Client(env, capIndex(FixedSlot.PAGER));
-  let window = ANON_PAGER_WINDOW;
+  let window = options.window ?? ANON_PAGER_WINDOW;
   let tag: number = yield env.wait();
   for (;;) {
     let reply = msgtag(-Errno.EBADPROTO, 0);
     if (tagLabel(tag) === Proto.PAGE_FAULT) {
       const fault = env.utcb.mr(0);
-      const pa = yield* sigma0.any(12, window);
+      const pa = options.admit && !options.admit(env.label) ? -Errno.ENOMEM : yield* sigma0.any(12, window);
       if (pa < 0) {
         reply = msgtag(-Errno.ENOMEM, 0);
       } else {
@@ -56,4 +71,4 @@ function* serve(env: ThreadEnv): UserCode<never> {
 }
 
 /** The anonymous-memory pager program; see the module notes. */
-export const anonPager = program(serve);
+export const anonPager = program((env) => serveAnonMemory(env));

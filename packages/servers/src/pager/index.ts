@@ -1,1 +1,1 @@
-export { ANON_PAGER_WINDOW, anonPager } from './anon-pager';
+export { ANON_PAGER_WINDOW, type AnonMemoryOptions, anonPager, serveAnonMemory } from './anon-pager';

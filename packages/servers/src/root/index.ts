@@ -1,0 +1,9 @@
+export { type BootedSystem, bootSystem } from './boot';
+export {
+  encodeProgramEnvironment,
+  namedCap,
+  PROGRAM_ENV_ADDRESS,
+  type ProgramEnvironment,
+  programEnvironment,
+} from './program-env';
+export { EXCEPTION_HANDLER_SLOT, NAMED_CAP_BASE, type RootTaskState, rootTask } from './root-task';

@@ -1,0 +1,55 @@
+/**
+ * The environment a program started by the root task sees: one read-only page at
+ * {@link PROGRAM_ENV_ADDRESS} in its address space, holding a little-endian u32 byte
+ * count and then that many bytes of UTF-8 JSON:
+ *
+ * ```json
+ * { "name": "client", "caps": { "squares": 131072, "console": 135168 }, "ram": 4194304 }
+ * ```
+ *
+ * `caps` maps each named capability of the system description to its capability index
+ * in the program's task. Besides those, a program has the fixed slots of every task:
+ * itself (1), its factory with its kernel-memory quota (2), its thread (3), its pager
+ * with its RAM quota (4), a Log (5) and the scheduler (7).
+ */
+import type { ThreadEnv, UserCode } from '@pecan/kernel';
+
+/** Where the root task maps a program's environment page. */
+export const PROGRAM_ENV_ADDRESS = 0x7000_0000;
+
+/** What a program learns about itself. */
+export interface ProgramEnvironment {
+  readonly name: string;
+  /** Named capabilities: name → capability index. */
+  readonly caps: Readonly<Record<string, number>>;
+  /** Its RAM quota in bytes. */
+  readonly ram: number;
+}
+
+/** The bytes of an environment page. */
+export function encodeProgramEnvironment(e: ProgramEnvironment): Uint8Array {
+  const json = new TextEncoder().encode(JSON.stringify(e));
+  if (json.length + 4 > 4096) throw new RangeError(`the environment of ${e.name} does not fit a page`);
+  const out = new Uint8Array(4 + json.length);
+  new DataView(out.buffer).setUint32(0, json.length, true);
+  out.set(json, 4);
+  return out;
+}
+
+/**
+ * Reads the program's environment (the thread's start argument is its address, so any
+ * thread of the program can pass `env.arg` or use the default).
+ */
+export function* programEnvironment(env: ThreadEnv, at = PROGRAM_ENV_ADDRESS): UserCode<ProgramEnvironment> {
+  const n = yield* env.mem.readU32(at);
+  const bytes = yield* env.mem.read(at + 4, Math.min(n, 4092));
+  return JSON.parse(new TextDecoder().decode(bytes)) as ProgramEnvironment;
+}
+
+/** The capability index of the named capability `name`; throws when the program has none. */
+export function* namedCap(env: ThreadEnv, name: string): UserCode<number> {
+  const e = yield* programEnvironment(env);
+  const cap = e.caps[name];
+  if (cap === undefined) throw new Error(`${e.name} has no capability named "${name}"`);
+  return cap;
+}

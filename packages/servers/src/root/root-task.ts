@@ -1,0 +1,239 @@
+/**
+ * The root task: the loader that turns a system description into running programs, in
+ * the role of L4Re's moe + ned and Genode's init. It runs on top of sigma0 and, for each
+ * program, in dependency order (see `startOrder`):
+ *
+ * 1. creates a sub-factory limited to the program's kernel-memory quota, and from it the
+ *    program's task and thread, so that everything the program costs is charged there;
+ * 2. creates the gates the program serves, bound to its thread;
+ * 3. maps the program's fixed capabilities (task 1, factory 2, thread 3, pager 4, Log 5,
+ *    scheduler 7, and its exception handler at 8: the root task's watch gate) and its
+ *    named capabilities (from slot 32 up) into the task;
+ * 4. writes its environment page (./program-env.ts) and maps it read-only;
+ * 5. binds, schedules and starts the thread at the program's entry.
+ *
+ * A second thread of the root task is every program's pager: it backs page faults with
+ * frames from sigma0 and counts them against each program's RAM quota. The first thread
+ * then watches: a program that crashes (its exception comes to the watch gate) is
+ * restarted per its restart policy, from its entry, with the same task, gates and
+ * capabilities, so its clients see the gate come back.
+ */
+import {
+  CapRights,
+  capIndex,
+  FactoryRef,
+  FixedSlot,
+  MemRights,
+  memFpage,
+  msgtag,
+  objFpage,
+  type Program,
+  Proto,
+  program,
+  SchedulerRef,
+  TaskRef,
+  type ThreadEnv,
+  ThreadRef,
+  tagLabel,
+  type UserCode,
+} from '@pecan/kernel';
+import { serveAnonMemory } from '../pager/anon-pager';
+import { Sigma0Client } from '../sigma0/client';
+import type { RestartPolicy, SystemDescription } from '../system/description';
+import { parseMemorySize, startOrder } from '../system/validate';
+import { encodeProgramEnvironment, PROGRAM_ENV_ADDRESS } from './program-env';
+
+/** Slot of a program's exception handler (the root task's watch gate). */
+export const EXCEPTION_HANDLER_SLOT = 8;
+/** First slot of a program's named capabilities. */
+export const NAMED_CAP_BASE = 32;
+/** Where the root task keeps environment pages in its own space. */
+const ENV_WINDOW = 0x30_0000_0000;
+/** Where its pager thread keeps the frames it hands out. */
+const PAGER_WINDOW = 0x40_0000_0000;
+const PAGE = 4096;
+
+/** What the root task reports through its Log, and keeps for the host to inspect. */
+export interface RootTaskState {
+  /** Per program: how often it was started, and why it last stopped. */
+  readonly programs: Map<string, { starts: number; crashes: number; lastCrash: string | null }>;
+}
+
+function rightsOf(s: string | undefined): number {
+  const r = s ?? 'rw';
+  return (
+    (r.includes('r') ? CapRights.R : 0) |
+    (r.includes('w') ? CapRights.W : 0) |
+    (r.includes('s') ? CapRights.S : 0) |
+    (r.includes('d') ? CapRights.D : 0)
+  );
+}
+
+function restartsLeft(policy: RestartPolicy | undefined, crashes: number): boolean {
+  if (policy === undefined || policy === 'never') return false;
+  if (policy === 'on-failure' || policy === 'always') return true;
+  return crashes <= policy.maxRestarts;
+}
+
+/**
+ * The root task for `system`, whose programs' code is `modules` (what a boot loader
+ * hands the root task as boot modules). The description must be valid
+ * (`assertValidSystem`); devices as named capabilities are not handed out yet.
+ */
+export function rootTask(
+  system: SystemDescription,
+  modules: Readonly<Record<string, Program>>,
+  state: RootTaskState = { programs: new Map() },
+): Program {
+  const order = startOrder(system);
+  // Per program: pages its pager may still give. The pager thread and the loader share
+  // it: both are threads of the root task, and this is the task's own memory.
+  const pagesLeft = new Map<number, number>();
+  return program(function* root(env: ThreadEnv): UserCode<void> {
+    const sigma0 = new Sigma0Client(env, capIndex(FixedSlot.PAGER));
+    const self = capIndex(FixedSlot.TASK);
+    const pagerThread = yield* env.spawn(
+      program((e) => serveAnonMemory(e, { window: PAGER_WINDOW, admit: (label) => take(pagesLeft, label) })),
+      { priority: 250, pager: capIndex(FixedSlot.PAGER) },
+    );
+    if (pagerThread < 0) throw new Error(`root: cannot start the pager thread (${pagerThread})`);
+    const me = env.self || capIndex(FixedSlot.THREAD);
+
+    // Gates first, so that every program's capabilities can name any gate.
+    const threads = new Map<string, number>();
+    const tasks = new Map<string, number>();
+    const factories = new Map<string, number>();
+    const gates = new Map<string, number>();
+    for (const name of order) {
+      const p = system.programs[name]!;
+      const f = env.caps.alloc();
+      check(
+        yield* env.factory.createFactory(f, parseMemorySize(p.kernelMemory ?? '256K')!),
+        `${name}: factory`,
+      );
+      const task = env.caps.alloc();
+      const thread = env.caps.alloc();
+      check(yield* new FactoryRef(env, f).createTask(task), `${name}: task`);
+      check(yield* new FactoryRef(env, f).createThread(thread), `${name}: thread`);
+      factories.set(name, f);
+      tasks.set(name, task);
+      threads.set(name, thread);
+      for (const g of p.serves ?? []) {
+        const gate = env.caps.alloc();
+        check(yield* env.factory.createGate(gate, thread, 0x100), `${name}: gate ${g}`);
+        gates.set(`${name}/${g}`, gate);
+      }
+    }
+
+    const entries = new Map<string, number>();
+    let envPage = ENV_WINDOW;
+    for (const [index, name] of order.entries()) {
+      const p = system.programs[name]!;
+      const mod = modules[name];
+      if (!mod) throw new Error(`root: no module was loaded for program "${name}"`);
+      const task = tasks.get(name)!;
+      const thread = threads.get(name)!;
+      const into = new TaskRef(env, task);
+      const give = function* (src: number, slot: number, rights: number): UserCode<void> {
+        check(
+          yield* into.map(self, objFpage(src / PAGE, 0, rights), capIndex(slot)),
+          `${name}: map slot ${slot}`,
+        );
+      };
+      // Its pager: a gate to the root task's pager thread, labelled with the program.
+      const label = (index + 1) << 4;
+      const pagerGate = env.caps.alloc();
+      check(yield* env.factory.createGate(pagerGate, pagerThread, label), `${name}: pager gate`);
+      pagesLeft.set(label, Math.floor(parseMemorySize(p.ram ?? '4M')! / PAGE));
+      const log = env.caps.alloc();
+      check(yield* new FactoryRef(env, factories.get(name)!).createLog(log), `${name}: log`);
+      yield* give(task, FixedSlot.TASK, CapRights.ALL);
+      yield* give(factories.get(name)!, FixedSlot.FACTORY, CapRights.ALL);
+      yield* give(thread, FixedSlot.THREAD, CapRights.ALL);
+      yield* give(pagerGate, FixedSlot.PAGER, CapRights.RW);
+      yield* give(log, FixedSlot.LOG, CapRights.RW);
+      yield* give(capIndex(FixedSlot.SCHEDULER), FixedSlot.SCHEDULER, CapRights.RWS);
+      // Its exception handler: a gate to this thread, labelled with the program.
+      const watchGate = env.caps.alloc();
+      check(yield* env.factory.createGate(watchGate, me, label), `${name}: watch gate`);
+      yield* give(watchGate, EXCEPTION_HANDLER_SLOT, CapRights.RW);
+      const caps: Record<string, number> = {};
+      let slot = NAMED_CAP_BASE;
+      for (const [capName, c] of Object.entries(p.caps ?? {})) {
+        if ('gate' in c) {
+          yield* give(gates.get(c.gate)!, slot, rightsOf(c.rights));
+          caps[capName] = capIndex(slot++);
+        }
+      }
+      // Its environment page: a frame from sigma0, written here, mapped read-only there.
+      check(yield* sigma0.any(12, envPage), `${name}: environment page`);
+      yield* env.mem.write(
+        envPage,
+        encodeProgramEnvironment({ name, caps, ram: parseMemorySize(p.ram ?? '4M')! }),
+      );
+      check(
+        yield* into.map(self, memFpage(envPage, 12, MemRights.R), PROGRAM_ENV_ADDRESS),
+        `${name}: map environment`,
+      );
+      envPage += PAGE;
+      // Bind, schedule, start.
+      const t = new ThreadRef(env, thread);
+      check(
+        yield* t.control({
+          bindTask: task,
+          pager: capIndex(FixedSlot.PAGER),
+          exceptionHandler: capIndex(EXCEPTION_HANDLER_SLOT),
+        }),
+        `${name}: bind`,
+      );
+      check(
+        yield* new SchedulerRef(env, capIndex(FixedSlot.SCHEDULER)).runThread(
+          thread,
+          p.priority ?? 10,
+          p.cpu ?? 0,
+        ),
+        `${name}: schedule`,
+      );
+      const entry = env.addressOf(mod);
+      entries.set(name, entry);
+      check(yield* t.exRegs(entry, PROGRAM_ENV_ADDRESS), `${name}: start`);
+      state.programs.set(name, { starts: 1, crashes: 0, lastCrash: null });
+      yield* env.print(`root: started ${name}`);
+    }
+
+    // Watch: each program's exceptions come through its own watch gate, whose label
+    // (the program's index + 1, shifted) says who crashed.
+    for (;;) {
+      const tag: number = yield env.wait();
+      const name = order[(env.label >> 4) - 1];
+      if (tagLabel(tag) !== Proto.EXCEPTION || name === undefined) continue;
+      const record = state.programs.get(name)!;
+      record.crashes++;
+      record.lastCrash = `exception frame of ${tag & 0x3f} words`;
+      // Leave the thread stopped (a non-zero label), then restart it from its entry.
+      yield env.reply(msgtag(1, 0));
+      if (!restartsLeft(system.programs[name]!.restart, record.crashes)) {
+        yield* env.print(`root: ${name} crashed; its policy does not restart it`);
+        continue;
+      }
+      record.starts++;
+      yield* env.print(`root: ${name} crashed; restarting it (start ${record.starts})`);
+      check(
+        yield* new ThreadRef(env, threads.get(name)!).exRegs(entries.get(name)!, PROGRAM_ENV_ADDRESS),
+        `${name}: restart`,
+      );
+    }
+  });
+}
+
+function take(pages: Map<number, number>, label: number): boolean {
+  const key = label - (label & 3);
+  const left = pages.get(key) ?? 0;
+  if (left <= 0) return false;
+  pages.set(key, left - 1);
+  return true;
+}
+
+function check(result: number, what: string): void {
+  if (result < 0) throw new Error(`root: ${what} failed with ${result}`);
+}
