@@ -52,21 +52,26 @@ export interface ThreadPort {
   readonly addressOf: (entry: EntryPoint) => number;
 }
 
-/** The token a thread yields to enter the kernel with the invoke syscall. */
-export const SYSCALL: unique symbol = Symbol('pecan.syscall');
+/**
+ * The token a thread yields to enter the kernel with the invoke syscall. The tokens are
+ * registered symbols (`Symbol.for`), part of the kernel ABI like a trap number: a
+ * program built against another copy of these bindings (a bundled system image, say)
+ * enters the same kernel.
+ */
+export const SYSCALL: unique symbol = Symbol.for('pecan.syscall');
 /** The token a thread yields to run `regs.arg` cycles of modelled user work. */
-export const COMPUTE: unique symbol = Symbol('pecan.compute');
+export const COMPUTE: unique symbol = Symbol.for('pecan.compute');
 /**
  * The token a thread yields when a memory access missed the TLB: the kernel walks the
  * page table for `regs.addr` and `regs.access`, fills the TLB, or raises a page fault.
  * The access is retried when the thread resumes.
  */
-export const MEMORY: unique symbol = Symbol('pecan.memory');
+export const MEMORY: unique symbol = Symbol.for('pecan.memory');
 /**
  * The token a thread yields for an x86 `in`/`out`: port `regs.addr`, `regs.width`
  * bytes, `regs.access` READ (in) or WRITE (out) of `regs.value`.
  */
-export const PORT_IO: unique symbol = Symbol('pecan.port-io');
+export const PORT_IO: unique symbol = Symbol.for('pecan.port-io');
 /** What a user thread may yield. */
 export type KernelEntry = typeof SYSCALL | typeof COMPUTE | typeof MEMORY | typeof PORT_IO;
 

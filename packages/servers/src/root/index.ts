@@ -6,4 +6,10 @@ export {
   type ProgramEnvironment,
   programEnvironment,
 } from './program-env';
-export { EXCEPTION_HANDLER_SLOT, NAMED_CAP_BASE, type RootTaskState, rootTask } from './root-task';
+export {
+  DEFAULT_MAX_RESTARTS,
+  EXCEPTION_HANDLER_SLOT,
+  NAMED_CAP_BASE,
+  type RootTaskState,
+  rootTask,
+} from './root-task';

@@ -69,9 +69,12 @@ function rightsOf(s: string | undefined): number {
   );
 }
 
+/** Restarts allowed by `'on-failure'` and `'always'` without a count, as init systems cap them. */
+export const DEFAULT_MAX_RESTARTS = 5;
+
 function restartsLeft(policy: RestartPolicy | undefined, crashes: number): boolean {
   if (policy === undefined || policy === 'never') return false;
-  if (policy === 'on-failure' || policy === 'always') return true;
+  if (policy === 'on-failure' || policy === 'always') return crashes <= DEFAULT_MAX_RESTARTS;
   return crashes <= policy.maxRestarts;
 }
 
@@ -213,7 +216,11 @@ export function rootTask(
       // Leave the thread stopped (a non-zero label), then restart it from its entry.
       yield env.reply(msgtag(1, 0));
       if (!restartsLeft(system.programs[name]!.restart, record.crashes)) {
-        yield* env.print(`root: ${name} crashed; its policy does not restart it`);
+        yield* env.print(
+          record.crashes > 1
+            ? `root: ${name} crashed ${record.crashes} times; giving up on it`
+            : `root: ${name} crashed; its policy does not restart it`,
+        );
         continue;
       }
       record.starts++;

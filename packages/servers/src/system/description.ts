@@ -55,7 +55,10 @@ export type CapDescription =
   | { readonly gate: string; readonly rights?: string }
   | { readonly device: string; readonly rights?: string };
 
-/** What the root task does when a program exits or crashes. */
+/**
+ * What the root task does when a program crashes: never restart it, restart it (at
+ * most 5 times for the plain strings), or at most `maxRestarts` times.
+ */
 export type RestartPolicy =
   | 'never'
   | 'on-failure'

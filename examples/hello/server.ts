@@ -1,0 +1,8 @@
+/** The greeter: serves `hello.Greeter` on the gate the root task bound to it. */
+import { program, type ThreadEnv, type UserCode } from '@pecan/kernel';
+import { serveGreeter } from './hello.idl';
+
+export default program(function* server(env: ThreadEnv): UserCode<void> {
+  yield* env.print('server: ready');
+  yield* serveGreeter(env, { greet: (who) => `hello, ${who}` });
+});

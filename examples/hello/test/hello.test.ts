@@ -1,0 +1,66 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { main, RunExit } from '@pecan/cli';
+import { describe, expect, it } from 'vitest';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = join(here, '../../..');
+
+async function run(args: string[], cwd = root) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await main(['run', ...args], { cwd, stdout: (t) => out.push(t), stderr: (t) => err.push(t) });
+  return { code, out: out.join(''), err: err.join('') };
+}
+
+describe('examples/hello through `pecan run`', () => {
+  it.each(['x86_64', 'aarch64'])(
+    'boots on %s: the root task starts both programs and the client is greeted',
+    async (arch) => {
+      const r = await run(['examples/hello/system.ts', '--arch', arch]);
+      expect(r.err).toBe('');
+      expect(r.code).toBe(RunExit.OK);
+      expect(r.out.split('\n').slice(0, 6)).toEqual([
+        'root: started server',
+        'root: started client',
+        'server: ready',
+        'client: hello, world',
+        'client: hello, L4',
+        'client: hello, Pecan',
+      ]);
+      expect(r.out).toContain('stopped:      idle');
+    },
+  );
+
+  it('refuses an invalid description with the path of every problem, exit code 2', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pecan-run-'));
+    writeFileSync(
+      join(dir, 'bad.json'),
+      JSON.stringify({
+        machine: { arch: 'x86_64' },
+        programs: { a: { module: './a.ts', caps: { g: { gate: 'b/x' } } } },
+      }),
+    );
+    const r = await run(['bad.json'], dir);
+    expect(r.code).toBe(RunExit.USAGE);
+    expect(r.err).toBe(
+      'pecan run: bad.json: the system description has 1 problem:\n  programs.a.caps.g.gate: unknown program "b"; the system has a\n',
+    );
+  });
+
+  it('names a program whose module has no program export, exit code 1', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pecan-run-'));
+    writeFileSync(
+      join(dir, 'sys.json'),
+      JSON.stringify({ machine: { arch: 'x86_64' }, programs: { a: { module: './a.mjs' } } }),
+    );
+    writeFileSync(join(dir, 'a.mjs'), 'export default 42;\n');
+    const r = await run(['sys.json'], dir);
+    expect(r.code).toBe(RunExit.LOAD_ERROR);
+    expect(r.err).toBe(
+      'pecan run: programs.a: ./a.mjs has no program as its default export; export one made with program()\n',
+    );
+  });
+});
