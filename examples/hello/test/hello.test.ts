@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -31,6 +31,21 @@ describe('examples/hello through `pecan run`', () => {
         'client: hello, Pecan',
       ]);
       expect(r.out).toContain('stopped:      idle');
+    },
+  );
+
+  it.each(['x86_64', 'aarch64'])(
+    'on %s, the same system and seed write byte-identical trace files',
+    async (arch) => {
+      const dir = mkdtempSync(join(tmpdir(), 'pecan-trace-'));
+      const traces = [join(dir, 'a.json'), join(dir, 'b.json')];
+      for (const t of traces) {
+        const r = await run(['examples/hello/system.ts', '--arch', arch, '--seed', '7', '--trace', t]);
+        expect(r.code).toBe(RunExit.OK);
+      }
+      const [a, b] = traces.map((t) => readFileSync(t, 'utf8'));
+      expect(a!.length).toBeGreaterThan(1000);
+      expect(a).toBe(b);
     },
   );
 
