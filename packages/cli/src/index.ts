@@ -6,6 +6,7 @@
  */
 import { type CliIo, main as idlMain } from '@pecan/idl/cli';
 import { RunExit, runSystemFile } from './run';
+import { traceMain } from './trace';
 
 export { RunExit, type RunOptions, runSystemFile } from './run';
 
@@ -15,6 +16,7 @@ Commands:
   run <system.ts|system.json> [--arch x86_64|aarch64] [--seed N] [--until <cycles>] [--trace out.json]
                                                   boot a described system and stream its output
   idl compile <file.idl…> --out <dir> [--check]   compile IDL to TypeScript stubs (see: pecan idl --help)
+  trace summarize <out.json>                      per-CPU, per-thread and per-channel tables of a --trace file
 
 Exit codes of run: 0 ran to completion, 1 a file did not load, 2 bad usage or an
 invalid description, 3 deadlock, 4 an unhandled fault, 5 --until reached.
@@ -42,6 +44,7 @@ export function main(argv: readonly string[], io: CliIo = processIo): number | P
   }
   if (command === 'idl') return idlMain(rest, io);
   if (command === 'run') return run(rest, io);
+  if (command === 'trace') return traceMain(rest, io);
   io.stderr(`pecan: unknown command "${command}"\n\n${USAGE}`);
   return 2;
 }

@@ -77,6 +77,7 @@ export type {
 export { readRegisterFile, writeRegisterFile } from './platform/register-file';
 export { exportChromeTrace, TraceRecorder } from './trace/chrome-trace';
 export * from './trace/events';
+export * from './trace/summary';
 export { CapAllocator, type SpawnOptions, ThreadEnv } from './user/env';
 export { l4Error } from './user/l4-error';
 export { UserMemory } from './user/memory';
