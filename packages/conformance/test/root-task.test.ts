@@ -55,7 +55,7 @@ describe.each(BACKENDS)('the root task on $name', (backend) => {
     // Requests 3 and 5 (the third of each start) crash it; the client retries both.
     expect(booted.state.programs.get('server')).toMatchObject({ starts: 3, crashes: 2 });
     expect(booted.state.programs.get('client')).toMatchObject({ starts: 1, crashes: 0 });
-    expect(env0).toEqual({ name: 'client', caps: { squares: 32 * 4096 }, ram: 1024 * 1024 });
+    expect(env0).toEqual({ name: 'client', caps: { squares: 512 * 4096 }, ram: 1024 * 1024 });
     expect(k.logOutput.map((e) => e.text)).toEqual([
       'root: started server',
       'root: started client',

@@ -8,7 +8,7 @@
  * 2. creates the gates the program serves, bound to its thread;
  * 3. maps the program's fixed capabilities (task 1, factory 2, thread 3, pager 4, Log 5,
  *    scheduler 7, and its exception handler at 8: the root task's watch gate) and its
- *    named capabilities (from slot 32 up) into the task;
+ *    named capabilities (from slot 512 up) into the task;
  * 4. writes its environment page (./program-env.ts) and maps it read-only;
  * 5. binds, schedules and starts the thread at the program's entry.
  *
@@ -45,8 +45,12 @@ import { encodeProgramEnvironment, PROGRAM_ENV_ADDRESS } from './program-env';
 
 /** Slot of a program's exception handler (the root task's watch gate). */
 export const EXCEPTION_HANDLER_SLOT = 8;
-/** First slot of a program's named capabilities. */
-export const NAMED_CAP_BASE = 32;
+/**
+ * First slot of a program's named capabilities: far above what a program's own
+ * capability allocator hands out (from slot 16), and low enough that the capability
+ * table stays a dense array.
+ */
+export const NAMED_CAP_BASE = 512;
 /** Where the root task keeps environment pages in its own space. */
 const ENV_WINDOW = 0x30_0000_0000;
 /** Where its pager thread keeps the frames it hands out. */
