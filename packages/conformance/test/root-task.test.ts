@@ -1,5 +1,12 @@
 import { Kernel, msgtag, program, type ThreadEnv, type UserCode } from '@pecan/kernel';
-import { bootSystem, defineSystem, namedCap, programEnvironment } from '@pecan/servers';
+import {
+  bootSystem,
+  consoleWrite,
+  defineSystem,
+  namedCap,
+  programEnvironment,
+  systemConsole,
+} from '@pecan/servers';
 import { describe, expect, it } from 'vitest';
 import { BACKENDS } from './backends';
 
@@ -102,5 +109,31 @@ describe.each(BACKENDS)('the root task on $name', (backend) => {
       ),
     ).toThrow('programs.a.caps.x.gate: unknown program "b"');
     expect(k.threads.size).toBe(0);
+  });
+});
+
+describe.each(BACKENDS)('the system console on $name', (backend) => {
+  it('hands the UART to the console program as its `uart` device; clients print through it', () => {
+    const platform = backend.create(32 * 1024 * 1024);
+    const k = new Kernel({ platform });
+    const printer = program(function* (env: ThreadEnv): UserCode<void> {
+      const console = yield* namedCap(env, 'console');
+      expect(yield* consoleWrite(env, console, 'hello through the UART\n')).toBe(0);
+    });
+    bootSystem(
+      k,
+      {
+        machine: { arch: 'x86_64' },
+        programs: {
+          console: { module: './console.ts', serves: ['out'], caps: { uart: { device: 'uart' } } },
+          printer: { module: './printer.ts', caps: { console: { gate: 'console/out' } } },
+        },
+      },
+      { console: systemConsole, printer },
+    );
+    const r = k.run();
+    expect(r.dead).toEqual([]);
+    const uart = (platform as unknown as { uart: { takeOutput(): string } }).uart;
+    expect(uart.takeOutput()).toBe('hello through the UART\n');
   });
 });

@@ -1,3 +1,3 @@
 export { CONSOLE_MAX_BYTES, CONSOLE_PROTOCOL, consoleBytes, consoleWrite } from './protocol';
-export { uartConsole } from './server';
-export { openUart, PL011_WINDOW, type UartPort } from './uart';
+export { systemConsole, uartConsole } from './server';
+export { acquireUart, initUart, openUart, PL011_WINDOW, type UartAccess, type UartPort } from './uart';

@@ -14,9 +14,10 @@ import {
   tagWords,
   type UserCode,
 } from '@pecan/kernel';
+import { programEnvironment } from '../root/program-env';
 import { Sigma0Client } from '../sigma0/client';
 import { CONSOLE_PROTOCOL, consoleBytes } from './protocol';
-import { openUart } from './uart';
+import { initUart, openUart, type UartPort } from './uart';
 
 function* serve(env: ThreadEnv): UserCode<void> {
   const kip = yield* env.kernelInterface();
@@ -25,6 +26,11 @@ function* serve(env: ThreadEnv): UserCode<void> {
     yield* env.print(`console: no console: ${uart}`);
     return;
   }
+  yield* serveConsole(env, uart);
+}
+
+/** The console protocol's server loop over an initialised UART. */
+function* serveConsole(env: ThreadEnv, uart: UartPort): UserCode<void> {
   let tag: number = yield env.wait();
   for (;;) {
     let reply = msgtag(-Errno.EBADPROTO, 0);
@@ -43,3 +49,17 @@ function* serve(env: ThreadEnv): UserCode<void> {
 
 /** The console server program: run it in a task whose pager is sigma0. */
 export const uartConsole = program(serve);
+
+/**
+ * The console server for a system image: the root task hands it the UART as the
+ * device capability named `uart` (`caps: { uart: { device: 'uart' } }`), already in
+ * its address or I/O space, and it serves the console protocol on the gate it serves.
+ */
+export const systemConsole = program(function* systemConsole(env: ThreadEnv): UserCode<void> {
+  const access = (yield* programEnvironment(env)).devices?.uart;
+  if (!access) {
+    yield* env.print('console: no UART: give this program caps: { uart: { device: "uart" } }');
+    return;
+  }
+  yield* serveConsole(env, yield* initUart(env, access));
+});

@@ -41,21 +41,37 @@ const FR_TXFF = 0x20;
 const LCRH_8BIT_FIFO = 0x70;
 const CR_UARTEN_TXE_RXE = 0x301;
 
+/** How a task reaches its UART: I/O ports (16550) or a mapped MMIO page (PL011). */
+export type UartAccess =
+  | { readonly kind: 'ports'; readonly base: number }
+  | { readonly kind: 'mmio'; readonly address: number; readonly physical: number };
+
 /**
- * Finds a UART in the KIP, gets its registers from sigma0 and initialises it (8N1,
- * FIFOs on, interrupts off: the console polls). Returns why not, as a string, when the
- * machine has none or sigma0 refuses.
+ * Finds a UART in the KIP and gets its registers from sigma0: the 16550's eight ports,
+ * or the PL011's page mapped at {@link PL011_WINDOW}. Returns why not, as a string,
+ * when the machine has none or sigma0 refuses.
  */
-export function* openUart(
-  env: ThreadEnv,
-  kip: KernelInterfacePage,
-  sigma0: Sigma0Client,
-): UserCode<UartPort | string> {
+export function* acquireUart(kip: KernelInterfacePage, sigma0: Sigma0Client): UserCode<UartAccess | string> {
   const ns16550 = kip.devices.find((d) => d.name === 'ns16550a' && d.ports);
   if (ns16550?.ports) {
     const base = ns16550.ports.base;
     const got = yield* sigma0.ports(base, 3);
-    if (got < 0) return `sigma0 refused the 16550's ports (${got})`;
+    return got < 0 ? `sigma0 refused the 16550's ports (${got})` : { kind: 'ports', base };
+  }
+  const pl011 = kip.devices.find((d) => d.name === 'pl011' && d.mmio);
+  if (pl011?.mmio) {
+    const got = yield* sigma0.mmio(pl011.mmio.base, 12, PL011_WINDOW);
+    return got < 0
+      ? `sigma0 refused the PL011's registers (${got})`
+      : { kind: 'mmio', address: PL011_WINDOW, physical: pl011.mmio.base };
+  }
+  return 'the KIP lists no UART';
+}
+
+/** Initialises a UART the task can reach (8N1, FIFOs on, interrupts off: it polls). */
+export function* initUart(env: ThreadEnv, access: UartAccess): UserCode<UartPort> {
+  if (access.kind === 'ports') {
+    const base = access.base;
     const io = env.io;
     yield* io.out8(base + LCR, LCR_DLAB);
     yield* io.out8(base + DLL, 1); // 115,200 baud
@@ -73,27 +89,34 @@ export function* openUart(
       },
     };
   }
-  const pl011 = kip.devices.find((d) => d.name === 'pl011' && d.mmio);
-  if (pl011?.mmio) {
-    const got = yield* sigma0.mmio(pl011.mmio.base, 12, PL011_WINDOW);
-    if (got < 0) return `sigma0 refused the PL011's registers (${got})`;
-    const mem = env.mem;
-    const r = PL011_WINDOW;
-    yield* mem.writeU32(r + CR, 0);
-    yield* mem.writeU32(r + IBRD, 13); // 115,200 baud from a 24 MHz UARTCLK
-    yield* mem.writeU32(r + FBRD, 1);
-    yield* mem.writeU32(r + LCR_H, LCRH_8BIT_FIFO);
-    yield* mem.writeU32(r + IMSC, 0);
-    yield* mem.writeU32(r + CR, CR_UARTEN_TXE_RXE);
-    return {
-      name: `PL011 at 0x${pl011.mmio.base.toString(16)}`,
-      *putc(byte: number): UserCode<void> {
-        while (((yield* mem.readU32(r + FR)) & FR_TXFF) !== 0) {
-          /* the transmit FIFO is full: wait */
-        }
-        yield* mem.writeU32(r + DR, byte);
-      },
-    };
-  }
-  return 'the KIP lists no UART';
+  const mem = env.mem;
+  const r = access.address;
+  yield* mem.writeU32(r + CR, 0);
+  yield* mem.writeU32(r + IBRD, 13); // 115,200 baud from a 24 MHz UARTCLK
+  yield* mem.writeU32(r + FBRD, 1);
+  yield* mem.writeU32(r + LCR_H, LCRH_8BIT_FIFO);
+  yield* mem.writeU32(r + IMSC, 0);
+  yield* mem.writeU32(r + CR, CR_UARTEN_TXE_RXE);
+  return {
+    name: `PL011 at 0x${access.physical.toString(16)}`,
+    *putc(byte: number): UserCode<void> {
+      while (((yield* mem.readU32(r + FR)) & FR_TXFF) !== 0) {
+        /* the transmit FIFO is full: wait */
+      }
+      yield* mem.writeU32(r + DR, byte);
+    },
+  };
+}
+
+/**
+ * Finds a UART in the KIP, gets its registers from sigma0 and initialises it. Returns
+ * why not, as a string, when the machine has none or sigma0 refuses.
+ */
+export function* openUart(
+  env: ThreadEnv,
+  kip: KernelInterfacePage,
+  sigma0: Sigma0Client,
+): UserCode<UartPort | string> {
+  const access = yield* acquireUart(kip, sigma0);
+  return typeof access === 'string' ? access : yield* initUart(env, access);
 }

@@ -8,11 +8,13 @@
  * ```
  *
  * `caps` maps each named capability of the system description to its capability index
- * in the program's task. Besides those, a program has the fixed slots of every task:
+ * in the program's task; `devices` describes each device capability (`{ device }`) and
+ * where its registers now are in the program (see ../console/uart.ts `UartAccess`). Besides those, a program has the fixed slots of every task:
  * itself (1), its factory with its kernel-memory quota (2), its thread (3), its pager
  * with its RAM quota (4), a Log (5) and the scheduler (7).
  */
 import type { ThreadEnv, UserCode } from '@pecan/kernel';
+import type { UartAccess } from '../console/uart';
 
 /** Where the root task maps a program's environment page. */
 export const PROGRAM_ENV_ADDRESS = 0x7000_0000;
@@ -24,6 +26,11 @@ export interface ProgramEnvironment {
   readonly caps: Readonly<Record<string, number>>;
   /** Its RAM quota in bytes. */
   readonly ram: number;
+  /**
+   * Devices it was given, by capability name: already in its address space (a mapped
+   * register page) or its I/O space (ports). Only the UART is handed out so far.
+   */
+  readonly devices?: Readonly<Record<string, UartAccess>>;
 }
 
 /** The bytes of an environment page. */

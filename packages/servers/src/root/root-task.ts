@@ -23,6 +23,7 @@ import {
   capIndex,
   FactoryRef,
   FixedSlot,
+  ioFpage,
   MemRights,
   memFpage,
   msgtag,
@@ -37,6 +38,7 @@ import {
   tagLabel,
   type UserCode,
 } from '@pecan/kernel';
+import { acquireUart, type UartAccess } from '../console/uart';
 import { serveAnonMemory } from '../pager/anon-pager';
 import { Sigma0Client } from '../sigma0/client';
 import type { RestartPolicy, SystemDescription } from '../system/description';
@@ -165,18 +167,32 @@ export function rootTask(
       check(yield* env.factory.createGate(watchGate, me, label), `${name}: watch gate`);
       yield* give(watchGate, EXCEPTION_HANDLER_SLOT, CapRights.RW);
       const caps: Record<string, number> = {};
+      const devices: Record<string, UartAccess> = {};
       let slot = NAMED_CAP_BASE;
       for (const [capName, c] of Object.entries(p.caps ?? {})) {
         if ('gate' in c) {
           yield* give(gates.get(c.gate)!, slot, rightsOf(c.rights));
           caps[capName] = capIndex(slot++);
+        } else if (c.device === 'uart') {
+          // The root task takes the UART from sigma0 and passes its registers on: the
+          // ports into the program's I/O space, or the page at the same address.
+          const uart = yield* acquireUart(yield* env.kernelInterface(), sigma0);
+          if (typeof uart === 'string') throw new Error(`root: ${name}: ${uart}`);
+          const item =
+            uart.kind === 'ports' ? ioFpage(uart.base, 3) : memFpage(uart.address, 12, MemRights.RW);
+          check(
+            yield* into.map(self, item, uart.kind === 'ports' ? 0 : uart.address),
+            `${name}: map the UART`,
+          );
+          devices[capName] = uart;
         }
       }
       // Its environment page: a frame from sigma0, written here, mapped read-only there.
       check(yield* sigma0.any(12, envPage), `${name}: environment page`);
+      const environment = { name, caps, ram: parseMemorySize(p.ram ?? '4M')! };
       yield* env.mem.write(
         envPage,
-        encodeProgramEnvironment({ name, caps, ram: parseMemorySize(p.ram ?? '4M')! }),
+        encodeProgramEnvironment(Object.keys(devices).length > 0 ? { ...environment, devices } : environment),
       );
       check(
         yield* into.map(self, memFpage(envPage, 12, MemRights.R), PROGRAM_ENV_ADDRESS),
