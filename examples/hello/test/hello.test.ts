@@ -17,18 +17,19 @@ async function run(args: string[], cwd = root) {
 
 describe('examples/hello through `pecan run`', () => {
   it.each(['x86_64', 'aarch64'])(
-    'boots on %s: the root task starts both programs and the client is greeted',
+    'boots on %s: the root task starts the programs; they print through the console on the UART',
     async (arch) => {
       const r = await run(['examples/hello/system.ts', '--arch', arch]);
       expect(r.err).toBe('');
       expect(r.code).toBe(RunExit.OK);
-      expect(r.out.split('\n').slice(0, 6)).toEqual([
+      expect(r.out.split('\n').slice(0, 7)).toEqual([
+        'root: started console',
         'root: started server',
         'root: started client',
-        'server: ready',
-        'client: hello, world',
-        'client: hello, L4',
-        'client: hello, Pecan',
+        '[server] ready',
+        '[client] hello, world',
+        '[client] hello, L4',
+        '[client] hello, Pecan',
       ]);
       expect(r.out).toContain('stopped:      idle');
     },

@@ -118,7 +118,9 @@ describe.each(BACKENDS)('the system console on $name', (backend) => {
     const k = new Kernel({ platform });
     const printer = program(function* (env: ThreadEnv): UserCode<void> {
       const console = yield* namedCap(env, 'console');
-      expect(yield* consoleWrite(env, console, 'hello through the UART\n')).toBe(0);
+      // Two writes make one line: the console buffers per client until the newline.
+      expect(yield* consoleWrite(env, console, 'hello through ')).toBe(0);
+      expect(yield* consoleWrite(env, console, 'the UART\n')).toBe(0);
     });
     bootSystem(
       k,
@@ -134,6 +136,6 @@ describe.each(BACKENDS)('the system console on $name', (backend) => {
     const r = k.run();
     expect(r.dead).toEqual([]);
     const uart = (platform as unknown as { uart: { takeOutput(): string } }).uart;
-    expect(uart.takeOutput()).toBe('hello through the UART\n');
+    expect(uart.takeOutput()).toBe('[printer] hello through the UART\n');
   });
 });

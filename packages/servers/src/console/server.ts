@@ -29,8 +29,18 @@ function* serve(env: ThreadEnv): UserCode<void> {
   yield* serveConsole(env, uart);
 }
 
-/** The console protocol's server loop over an initialised UART. */
-function* serveConsole(env: ThreadEnv, uart: UartPort): UserCode<void> {
+/**
+ * The console protocol's server loop over an initialised UART. With `clients` (gate
+ * label → name), output is line-buffered per client and each line goes out whole,
+ * prefixed with `[name] `, so that the lines of many programs never interleave.
+ */
+function* serveConsole(
+  env: ThreadEnv,
+  uart: UartPort,
+  clients?: Readonly<Record<string, string>>,
+): UserCode<void> {
+  const pending = new Map<number, number[]>();
+  const encoder = new TextEncoder();
   let tag: number = yield env.wait();
   for (;;) {
     let reply = msgtag(-Errno.EBADPROTO, 0);
@@ -38,8 +48,24 @@ function* serveConsole(env: ThreadEnv, uart: UartPort): UserCode<void> {
       const bytes = consoleBytes(env, tagWords(tag));
       if (bytes === null) {
         reply = msgtag(-Errno.EINVAL, 0);
-      } else {
+      } else if (!clients) {
         for (const b of bytes) yield* uart.putc(b);
+        reply = msgtag(0, 0);
+      } else {
+        const label = env.label - (env.label & 3);
+        const line = pending.get(label) ?? [];
+        for (const b of bytes) {
+          if (b !== 0x0a) {
+            line.push(b);
+            continue;
+          }
+          const who = clients[String(label)]?.split(':')[0] ?? `client ${label.toString(16)}`;
+          for (const c of encoder.encode(`[${who}] `)) yield* uart.putc(c);
+          for (const c of line) yield* uart.putc(c);
+          yield* uart.putc(0x0a);
+          line.length = 0;
+        }
+        pending.set(label, line);
         reply = msgtag(0, 0);
       }
     }
@@ -53,13 +79,15 @@ export const uartConsole = program(serve);
 /**
  * The console server for a system image: the root task hands it the UART as the
  * device capability named `uart` (`caps: { uart: { device: 'uart' } }`), already in
- * its address or I/O space, and it serves the console protocol on the gate it serves.
+ * its address or I/O space, and it serves the console protocol on the gate it serves,
+ * one line at a time per client, each prefixed with the client's name.
  */
 export const systemConsole = program(function* systemConsole(env: ThreadEnv): UserCode<void> {
-  const access = (yield* programEnvironment(env)).devices?.uart;
+  const me = yield* programEnvironment(env);
+  const access = me.devices?.uart;
   if (!access) {
     yield* env.print('console: no UART: give this program caps: { uart: { device: "uart" } }');
     return;
   }
-  yield* serveConsole(env, yield* initUart(env, access));
+  yield* serveConsole(env, yield* initUart(env, access), me.clients ?? {});
 });

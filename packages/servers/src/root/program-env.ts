@@ -31,6 +31,11 @@ export interface ProgramEnvironment {
    * register page) or its I/O space (ports). Only the UART is handed out so far.
    */
   readonly devices?: Readonly<Record<string, UartAccess>>;
+  /**
+   * For a server: who each of its clients is. Every client gets a gate of its own, and
+   * this maps the gate's label (as a decimal string) to `"<client>:<gate name>"`.
+   */
+  readonly clients?: Readonly<Record<string, string>>;
 }
 
 /** The bytes of an environment page. */

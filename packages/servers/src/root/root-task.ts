@@ -136,6 +136,10 @@ export function rootTask(
 
     const entries = new Map<string, number>();
     let envPage = ENV_WINDOW;
+    /** Per program: its named capabilities and devices, for its environment page. */
+    const wiring = new Map<string, { caps: Record<string, number>; devices: Record<string, UartAccess> }>();
+    /** Per server: which client each of its per-client gate labels stands for. */
+    const clientsOf = new Map<string, Record<string, string>>();
     for (const [index, name] of order.entries()) {
       const p = system.programs[name]!;
       const mod = modules[name];
@@ -171,8 +175,22 @@ export function rootTask(
       let slot = NAMED_CAP_BASE;
       for (const [capName, c] of Object.entries(p.caps ?? {})) {
         if ('gate' in c) {
-          yield* give(gates.get(c.gate)!, slot, rightsOf(c.rights));
+          // Each client gets a gate of its own to the server's thread, so that the
+          // server tells its clients apart by label (and the label's meaning is in the
+          // server's environment).
+          const [server, gateName] = c.gate.split('/') as [string, string];
+          const served = system.programs[server]!.serves ?? [];
+          const clientGate = env.caps.alloc();
+          const clientLabel = (index + 1) * 0x1000 + (served.indexOf(gateName) + 1) * 0x10;
+          check(
+            yield* env.factory.createGate(clientGate, threads.get(server)!, clientLabel),
+            `${name}: gate to ${c.gate}`,
+          );
+          yield* give(clientGate, slot, rightsOf(c.rights));
           caps[capName] = capIndex(slot++);
+          const table = clientsOf.get(server) ?? {};
+          table[String(clientLabel)] = `${name}:${gateName}`;
+          clientsOf.set(server, table);
         } else if (c.device === 'uart') {
           // The root task takes the UART from sigma0 and passes its registers on: the
           // ports into the program's I/O space, or the page at the same address.
@@ -187,9 +205,27 @@ export function rootTask(
           devices[capName] = uart;
         }
       }
+      wiring.set(name, { caps, devices });
+    }
+
+    // With every program's capabilities in place (and so every server's list of
+    // clients known), write the environment pages and start the programs, in order.
+    for (const name of order) {
+      const p = system.programs[name]!;
+      const mod = modules[name]!;
+      const task = tasks.get(name)!;
+      const thread = threads.get(name)!;
+      const into = new TaskRef(env, task);
+      const { caps, devices } = wiring.get(name)!;
+      const clients = clientsOf.get(name);
       // Its environment page: a frame from sigma0, written here, mapped read-only there.
       check(yield* sigma0.any(12, envPage), `${name}: environment page`);
-      const environment = { name, caps, ram: parseMemorySize(p.ram ?? '4M')! };
+      const environment = {
+        name,
+        caps,
+        ram: parseMemorySize(p.ram ?? '4M')!,
+        ...(clients ? { clients } : {}),
+      };
       yield* env.mem.write(
         envPage,
         encodeProgramEnvironment(Object.keys(devices).length > 0 ? { ...environment, devices } : environment),
