@@ -1,20 +1,21 @@
 /**
  * The root task: the loader that turns a system description into running programs, in
- * the role of L4Re's moe + ned and Genode's init. It runs on top of sigma0 and, for each
- * program, in dependency order (see `startOrder`):
+ * the role of L4Re's moe + ned and Genode's init. It runs on top of sigma0:
  *
- * 1. creates a sub-factory limited to the program's kernel-memory quota, and from it the
+ * 1. for each program, a sub-factory limited to its kernel-memory quota, and from it the
  *    program's task and thread, so that everything the program costs is charged there;
- * 2. creates the gates the program serves, bound to its thread;
- * 3. maps the program's fixed capabilities (task 1, factory 2, thread 3, pager 4, Log 5,
- *    scheduler 7, and its exception handler at 8: the root task's watch gate) and its
- *    named capabilities (from slot 512 up) into the task;
- * 4. writes its environment page (./program-env.ts) and maps it read-only;
- * 5. binds, schedules and starts the thread at the program's entry.
+ * 2. first pass, for each program: its fixed capabilities (task 1, factory 2, thread 3,
+ *    pager 4, Log 5, scheduler 7, and its exception handler at 8: a watch gate of the
+ *    root task labelled for the program), and its named capabilities from slot 512 —
+ *    each `{ gate }` a gate of the client's own to the server's thread (so the server
+ *    tells clients apart by label), the UART for `{ device: 'uart' }`;
+ * 3. second pass, in dependency order (see `startOrder`): its environment page
+ *    (./program-env.ts; a server's lists who is behind each client label), mapped
+ *    read-only; then bind, schedule and start the thread at the program's entry.
  *
  * A second thread of the root task is every program's pager: it backs page faults with
  * frames from sigma0 and counts them against each program's RAM quota. The first thread
- * then watches: a program that crashes (its exception comes to the watch gate) is
+ * then watches: a program that crashes (its exception comes to its watch gate) is
  * restarted per its restart policy, from its entry, with the same task, gates and
  * capabilities, so its clients see the gate come back.
  */
