@@ -30,6 +30,7 @@ describe('examples/restart through `pecan run`', () => {
         'client: request 5 failed (-2005); calling again',
         'server: (re)started',
         'client: squares 1 4 9 16 25 36',
+        'root: client exited',
       ]);
     },
   );

@@ -61,13 +61,14 @@ describe.each(BACKENDS)('the root task on $name', (backend) => {
     expect(errors.length).toBeGreaterThan(0);
     // Requests 3 and 5 (the third of each start) crash it; the client retries both.
     expect(booted.state.programs.get('server')).toMatchObject({ starts: 3, crashes: 2 });
-    expect(booted.state.programs.get('client')).toMatchObject({ starts: 1, crashes: 0 });
+    expect(booted.state.programs.get('client')).toMatchObject({ starts: 1, crashes: 0, exits: 1 });
     expect(env0).toEqual({ name: 'client', caps: { squares: 512 * 4096 }, ram: 1024 * 1024 });
     expect(k.logOutput.map((e) => e.text)).toEqual([
       'root: started server',
       'root: started client',
       'root: server crashed; restarting it (start 2)',
       'root: server crashed; restarting it (start 3)',
+      'root: client exited',
     ]);
   });
 
@@ -94,6 +95,36 @@ describe.each(BACKENDS)('the root task on $name', (backend) => {
     expect(k.logOutput.map((e) => e.text)).toEqual([
       'root: started greedy',
       'root: greedy crashed; its policy does not restart it',
+    ]);
+  });
+
+  it("restarts a program that exits only under policy 'always', at most 5 times by default", () => {
+    const k = new Kernel({ platform: backend.create(16 * 1024 * 1024) });
+    let runs = 0;
+    const once = program(function* (env: ThreadEnv): UserCode<void> {
+      runs++;
+      yield env.compute(10);
+    });
+    const booted = bootSystem(
+      k,
+      {
+        machine: { arch: 'x86_64' },
+        programs: { again: { module: './again.ts', restart: 'always' }, once: { module: './once.ts' } },
+      },
+      { again: once, once },
+    );
+    k.run();
+    expect(runs).toBe(7); // again: 1 + 5 restarts; once: 1
+    expect(booted.state.programs.get('again')).toMatchObject({ starts: 6, exits: 6, crashes: 0 });
+    expect(booted.state.programs.get('once')).toMatchObject({ starts: 1, exits: 1 });
+    expect(k.logOutput.map((e) => e.text).filter((t) => t.includes('exited'))).toEqual([
+      'root: again exited; restarting it (start 2)',
+      'root: again exited; restarting it (start 3)',
+      'root: again exited; restarting it (start 4)',
+      'root: again exited; restarting it (start 5)',
+      'root: again exited; restarting it (start 6)',
+      'root: again exited',
+      'root: once exited',
     ]);
   });
 

@@ -10,6 +10,7 @@ export {
   DEFAULT_MAX_RESTARTS,
   EXCEPTION_HANDLER_SLOT,
   NAMED_CAP_BASE,
+  PROGRAM_EXITED,
   type RootTaskState,
   rootTask,
 } from './root-task';

@@ -63,7 +63,10 @@ const PAGE = 4096;
 /** What the root task reports through its Log, and keeps for the host to inspect. */
 export interface RootTaskState {
   /** Per program: how often it was started, and why it last stopped. */
-  readonly programs: Map<string, { starts: number; crashes: number; lastCrash: string | null }>;
+  readonly programs: Map<
+    string,
+    { starts: number; crashes: number; exits: number; lastCrash: string | null }
+  >;
 }
 
 function rightsOf(s: string | undefined): number {
@@ -75,6 +78,13 @@ function rightsOf(s: string | undefined): number {
     (r.includes('d') ? CapRights.D : 0)
   );
 }
+
+/**
+ * The label of the message a program's thread sends to its watch gate when its main
+ * function returns: the root task starts every program through a small wrapper that
+ * does this, so that it learns of exits as well as of crashes.
+ */
+export const PROGRAM_EXITED = 0x6578;
 
 /** Restarts allowed by `'on-failure'` and `'always'` without a count, as init systems cap them. */
 export const DEFAULT_MAX_RESTARTS = 5;
@@ -254,10 +264,10 @@ export function rootTask(
         ),
         `${name}: schedule`,
       );
-      const entry = env.addressOf(mod);
+      const entry = env.addressOf(exitReporting(mod));
       entries.set(name, entry);
       check(yield* t.exRegs(entry, PROGRAM_ENV_ADDRESS), `${name}: start`);
-      state.programs.set(name, { starts: 1, crashes: 0, lastCrash: null });
+      state.programs.set(name, { starts: 1, crashes: 0, exits: 0, lastCrash: null });
       yield* env.print(`root: started ${name}`);
     }
 
@@ -266,13 +276,31 @@ export function rootTask(
     for (;;) {
       const tag: number = yield env.wait();
       const name = order[(env.label >> 4) - 1];
-      if (tagLabel(tag) !== Proto.EXCEPTION || name === undefined) continue;
+      if (name === undefined) continue;
       const record = state.programs.get(name)!;
+      const policy = system.programs[name]!.restart;
+      if (tagLabel(tag) === PROGRAM_EXITED) {
+        // A send, not a call: nothing to reply. Only 'always' restarts an exit.
+        record.exits++;
+        const always = policy === 'always' || (typeof policy === 'object' && policy.policy === 'always');
+        if (!always || !restartsLeft(policy, record.exits + record.crashes)) {
+          yield* env.print(`root: ${name} exited`);
+          continue;
+        }
+        record.starts++;
+        yield* env.print(`root: ${name} exited; restarting it (start ${record.starts})`);
+        check(
+          yield* new ThreadRef(env, threads.get(name)!).exRegs(entries.get(name)!, PROGRAM_ENV_ADDRESS),
+          `${name}: restart`,
+        );
+        continue;
+      }
+      if (tagLabel(tag) !== Proto.EXCEPTION) continue;
       record.crashes++;
       record.lastCrash = `exception frame of ${tag & 0x3f} words`;
       // Leave the thread stopped (a non-zero label), then restart it from its entry.
       yield env.reply(msgtag(1, 0));
-      if (!restartsLeft(system.programs[name]!.restart, record.crashes)) {
+      if (!restartsLeft(policy, record.crashes)) {
         yield* env.print(
           record.crashes > 1
             ? `root: ${name} crashed ${record.crashes} times; giving up on it`
@@ -288,6 +316,25 @@ export function rootTask(
       );
     }
   });
+}
+
+/** Wrappers of the programs' entries, one per program, made once. */
+const wrappers = new WeakMap<Program, Program>();
+
+/**
+ * `mod` run as a program of the system: its main, then a message to its watch gate
+ * (slot 8) saying that it returned.
+ */
+function exitReporting(mod: Program): Program {
+  let w = wrappers.get(mod);
+  if (!w) {
+    w = program(function* (env: ThreadEnv): UserCode<void> {
+      yield* mod.main(env);
+      yield env.send(capIndex(EXCEPTION_HANDLER_SLOT), msgtag(PROGRAM_EXITED, 0));
+    }, mod.name);
+    wrappers.set(mod, w);
+  }
+  return w;
 }
 
 function take(pages: Map<number, number>, label: number): boolean {
