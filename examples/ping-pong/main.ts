@@ -1,5 +1,5 @@
 /**
- * `pnpm demo [--arch x86_64|aarch64] [--trace out.json]`: boots the ping-pong system
+ * `pnpm demo:ping-pong [--arch x86_64|aarch64] [--trace out.json]`: boots the ping-pong system
  * (sigma0, a console driver, a pager, a server and a client) on the chosen machine
  * (default x86_64) and prints what the UART transmits and a summary. With
  * `--trace`, writes a Chrome trace to open in Perfetto. The same system boots
@@ -22,7 +22,7 @@ function option(name: string): string | undefined {
   if (at < 0) return undefined;
   const value = process.argv[at + 1];
   if (!value || value.startsWith('--')) {
-    console.error(`pnpm demo: ${name} needs a value`);
+    console.error(`pnpm demo:ping-pong: ${name} needs a value`);
     process.exit(2);
   }
   return value;
@@ -32,7 +32,9 @@ const tracePath = option('--trace');
 const arch = option('--arch') ?? 'x86_64';
 const machine = machines[arch];
 if (!machine) {
-  console.error(`pnpm demo: unknown --arch ${arch}; choose one of ${Object.keys(machines).join(', ')}`);
+  console.error(
+    `pnpm demo:ping-pong: unknown --arch ${arch}; choose one of ${Object.keys(machines).join(', ')}`,
+  );
   process.exit(2);
 }
 
