@@ -119,11 +119,11 @@ export function rootTask(
     if (pagerThread < 0) throw new Error(`root: cannot start the pager thread (${pagerThread})`);
     const me = env.self || capIndex(FixedSlot.THREAD);
 
-    // Gates first, so that every program's capabilities can name any gate.
+    // Every program's thread first, so that any program's capabilities can name a gate
+    // to any server's thread.
     const threads = new Map<string, number>();
     const tasks = new Map<string, number>();
     const factories = new Map<string, number>();
-    const gates = new Map<string, number>();
     for (const name of order) {
       const p = system.programs[name]!;
       const f = env.caps.alloc();
@@ -138,11 +138,6 @@ export function rootTask(
       factories.set(name, f);
       tasks.set(name, task);
       threads.set(name, thread);
-      for (const g of p.serves ?? []) {
-        const gate = env.caps.alloc();
-        check(yield* env.factory.createGate(gate, thread, 0x100), `${name}: gate ${g}`);
-        gates.set(`${name}/${g}`, gate);
-      }
     }
 
     const entries = new Map<string, number>();
