@@ -7,7 +7,8 @@
  * `MachineBus` has the shape of the kernel's `DeviceBus` and `HostWorkQueue` that of its
  * `HostEvents`, without this package depending on the kernel.
  */
-import type { AccessWidth, HostWork, MmioDevice, PortDevice } from './device';
+import type { AccessWidth, DmaMemory, HostWork, IrqLine, MmioDevice, PortDevice } from './device';
+import { type BlockBackend, VirtioBlk, VirtioMmioTransport } from './virtio';
 
 interface Window<D> {
   readonly base: number;
@@ -99,4 +100,54 @@ export class HostWorkQueue implements HostWork {
     // Let the completions' own continuations (used-ring writes, interrupts) run first.
     await new Promise<void>((resolve) => setImmediate(resolve));
   }
+}
+
+/**
+ * A wall clock that follows a machine's virtual time: `epochMs` at virtual time 0, then
+ * the cycles the kernel reports (through `connect`) at `cpuHz`. RTC models read it, so
+ * the date a system sees is the same on every run.
+ */
+export class VirtualClock {
+  private cycles: () => number = () => 0;
+
+  constructor(
+    private readonly epochMs: number,
+    private readonly cpuHz: number,
+  ) {}
+
+  /** Milliseconds since the Unix epoch, now in virtual time. */
+  readonly now = (): number => this.epochMs + Math.floor((this.cycles() * 1000) / this.cpuHz);
+
+  /** Follows `cycles` from now on (the kernel's `connectClock` hands it over). */
+  connect(cycles: () => number): void {
+    this.cycles = cycles;
+  }
+}
+
+/** Where {@link attachVirtioDisks} puts each transport. */
+export interface VirtioDiskPlacement {
+  readonly dma: DmaMemory;
+  readonly work: HostWork;
+  /** Physical base of transport `slot`'s register window. */
+  readonly base: (slot: number) => number;
+  /** The interrupt line of transport `slot`. */
+  readonly irq: (slot: number) => IrqLine;
+}
+
+/** Places a virtio-blk device on a virtio-mmio transport per disk, slot by slot, on `bus`. */
+export function attachVirtioDisks(
+  bus: MachineBus,
+  disks: readonly BlockBackend[],
+  place: VirtioDiskPlacement,
+): VirtioMmioTransport[] {
+  return disks.map((backend, slot) => {
+    const t = new VirtioMmioTransport({
+      device: new VirtioBlk({ backend }),
+      irq: place.irq(slot),
+      dma: place.dma,
+      work: place.work,
+    });
+    bus.addMmio(place.base(slot), t);
+    return t;
+  });
 }

@@ -10,14 +10,15 @@
  * | generic timer (EL1 physical, CNTP) | system registers | PPI 14 = INTID 30 |
  */
 import {
+  attachVirtioDisks,
   type BlockBackend,
   HostWorkQueue,
   MachineBus,
   Pl011,
   Pl031,
   ramDma,
-  VirtioBlk,
-  VirtioMmioTransport,
+  type VirtioMmioTransport,
+  VirtualClock,
 } from '@pecan/devices';
 import type { DeviceInfo, InterruptController, PhysicalMemory, TimerInfo } from '@pecan/kernel';
 import {
@@ -79,30 +80,29 @@ export function createVirtDevices(
     throw new RangeError(`createArmPlatform: at most ${VIRTIO_MMIO_SLOTS} disks, got ${disks.length}`);
   }
   const line = (intid: number) => ({ set: (level: boolean) => ic.setLine(intid, level) });
-  let cycles = () => 0;
-  const epoch = options.rtcEpochMs ?? VIRT_DEFAULT_RTC_EPOCH_MS;
-  const now = () => epoch + Math.floor((cycles() * 1000) / cpuHz);
+  const clock = new VirtualClock(options.rtcEpochMs ?? VIRT_DEFAULT_RTC_EPOCH_MS, cpuHz);
   const bus = new MachineBus();
   const work = new HostWorkQueue();
   const uart = new Pl011({
     irq: line(VirtIntid.UART),
     ...(options.onSerialOutput ? { onTransmit: options.onSerialOutput } : {}),
   });
-  const rtc = new Pl031({ now, irq: line(VirtIntid.RTC) });
+  const rtc = new Pl031({ now: clock.now, irq: line(VirtIntid.RTC) });
   bus.addMmio(VirtMap.UART.base, uart);
   bus.addMmio(VirtMap.RTC.base, rtc);
   const info: DeviceInfo[] = [
     { name: 'pl011', mmio: VirtMap.UART, irq: VirtIntid.UART },
     { name: 'pl031', mmio: VirtMap.RTC, irq: VirtIntid.RTC },
   ];
-  const dma = ramDma(ram.buffer, ram.base, ram.size);
-  const virtio = disks.map((backend, i) => {
-    const base = virtioMmioBase(i);
-    const intid = virtioMmioIntid(i);
-    const t = new VirtioMmioTransport({ device: new VirtioBlk({ backend }), irq: line(intid), dma, work });
-    bus.addMmio(base, t);
-    info.push({ name: 'virtio-mmio', mmio: { base, size: VIRTIO_MMIO_STRIDE }, irq: intid, virtioId: 2 });
-    return t;
+  const virtio = attachVirtioDisks(bus, disks, {
+    dma: ramDma(ram.buffer, ram.base, ram.size),
+    work,
+    base: virtioMmioBase,
+    irq: (slot) => line(virtioMmioIntid(slot)),
+  });
+  virtio.forEach((_, slot) => {
+    const mmio = { base: virtioMmioBase(slot), size: VIRTIO_MMIO_STRIDE };
+    info.push({ name: 'virtio-mmio', mmio, irq: virtioMmioIntid(slot), virtioId: 2 });
   });
   return {
     uart,
@@ -112,8 +112,6 @@ export function createVirtDevices(
     work,
     info,
     timer: { name: 'generic-timer', frequencyHz: VIRT_TIMER_HZ, irq: VirtIntid.TIMER_PHYS },
-    connectClock(c) {
-      cycles = c;
-    },
+    connectClock: (c) => clock.connect(c),
   };
 }

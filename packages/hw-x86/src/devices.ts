@@ -14,6 +14,7 @@
  * above the ISA range so that they never share a line with a legacy device.
  */
 import {
+  attachVirtioDisks,
   type BlockBackend,
   CMOS_IRQ,
   CMOS_PORT,
@@ -24,8 +25,8 @@ import {
   MachineBus,
   ramDma,
   Uart16550,
-  VirtioBlk,
-  VirtioMmioTransport,
+  type VirtioMmioTransport,
+  VirtualClock,
 } from '@pecan/devices';
 import type { DeviceInfo, InterruptController, PhysicalMemory, TimerInfo } from '@pecan/kernel';
 import { PC_VIRTIO_MMIO_BASE, PC_VIRTIO_MMIO_SLOTS, PC_VIRTIO_MMIO_STRIDE } from './memory-map';
@@ -81,30 +82,35 @@ export function createPcDevices(
     throw new RangeError(`createX86Platform: at most ${PC_VIRTIO_MMIO_SLOTS} disks, got ${disks.length}`);
   }
   const line = (gsi: number) => ({ set: (level: boolean) => ic.setLine(gsi, level) });
-  let cycles = () => 0;
-  const epoch = options.rtcEpochMs ?? PC_DEFAULT_RTC_EPOCH_MS;
-  const now = () => epoch + Math.floor((cycles() * 1000) / cpuHz);
+  const clock = new VirtualClock(options.rtcEpochMs ?? PC_DEFAULT_RTC_EPOCH_MS, cpuHz);
   const bus = new MachineBus();
   const work = new HostWorkQueue();
   const uart = new Uart16550({
     irq: line(COM1_IRQ),
     ...(options.onSerialOutput ? { onTransmit: options.onSerialOutput } : {}),
   });
-  const rtc = new CmosRtc({ now, irq: line(CMOS_IRQ) });
+  const rtc = new CmosRtc({ now: clock.now, irq: line(CMOS_IRQ) });
   bus.addPorts(COM1_PORT, uart);
   bus.addPorts(CMOS_PORT, rtc);
   const info: DeviceInfo[] = [
     { name: 'ns16550a', ports: { base: COM1_PORT, count: uart.portCount }, irq: COM1_IRQ },
     { name: 'mc146818', ports: { base: CMOS_PORT, count: rtc.portCount }, irq: CMOS_IRQ },
   ];
-  const dma = ramDma(ram.buffer, ram.base, ram.size);
-  const virtio = disks.map((backend, i) => {
-    const base = PC_VIRTIO_MMIO_BASE + i * PC_VIRTIO_MMIO_STRIDE;
-    const gsi = PC_VIRTIO_GSI_BASE + i;
-    const t = new VirtioMmioTransport({ device: new VirtioBlk({ backend }), irq: line(gsi), dma, work });
-    bus.addMmio(base, t);
-    info.push({ name: 'virtio-mmio', mmio: { base, size: PC_VIRTIO_MMIO_STRIDE }, irq: gsi, virtioId: 2 });
-    return t;
+  const base = (slot: number) => PC_VIRTIO_MMIO_BASE + slot * PC_VIRTIO_MMIO_STRIDE;
+  const virtio = attachVirtioDisks(bus, disks, {
+    dma: ramDma(ram.buffer, ram.base, ram.size),
+    work,
+    base,
+    irq: (slot) => line(PC_VIRTIO_GSI_BASE + slot),
+  });
+  virtio.forEach((_, slot) => {
+    const irq = PC_VIRTIO_GSI_BASE + slot;
+    info.push({
+      name: 'virtio-mmio',
+      mmio: { base: base(slot), size: PC_VIRTIO_MMIO_STRIDE },
+      irq,
+      virtioId: 2,
+    });
   });
   return {
     uart,
@@ -114,8 +120,6 @@ export function createPcDevices(
     work,
     info,
     timer: { name: 'lapic-timer', frequencyHz: PC_TIMER_HZ, irq: PC_TIMER_VECTOR },
-    connectClock(c) {
-      cycles = c;
-    },
+    connectClock: (c) => clock.connect(c),
   };
 }
