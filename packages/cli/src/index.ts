@@ -5,16 +5,17 @@
  * @packageDocumentation
  */
 import { type CliIo, main as idlMain } from '@pecan/idl/cli';
-import { RunExit, runSystemFile } from './run';
+import { parseVirtualTime, RunExit, type RunIo, type RunOptions, runSystemFile } from './run';
 import { traceMain } from './trace';
 
-export { RunExit, type RunOptions, runSystemFile } from './run';
+export { parseVirtualTime, RunExit, type RunIo, type RunOptions, runSystemFile } from './run';
 
 const USAGE = `Usage: pecan <command> [options]
 
 Commands:
-  run <system.ts|system.json> [--arch x86_64|aarch64] [--seed N] [--until <cycles>] [--trace out.json]
-                                                  boot a described system and stream its output
+  run <system.ts|system.json> [--arch x86_64|aarch64] [--seed N] [--until <time>] [--trace out.json] [--realtime]
+                                                  boot a described system and stream its console;
+                                                  --until takes cycles or a virtual duration (20ms, 1.5s)
   idl compile <file.idl…> --out <dir> [--check]   compile IDL to TypeScript stubs (see: pecan idl --help)
   trace summarize <out.json>                      per-CPU, per-thread and per-channel tables of a --trace file
 
@@ -25,10 +26,15 @@ invalid description, 3 deadlock, 4 an unhandled fault, 5 --until reached.
 /** Where the command reads and writes; tests pass their own. */
 export type { CliIo };
 
-const processIo: CliIo = {
+/** The process's own streams; standard input is only read by a system whose console source is `"stdin"`. */
+export const processIo: RunIo = {
   cwd: process.cwd(),
   stdout: (t) => process.stdout.write(t),
   stderr: (t) => process.stderr.write(t),
+  get stdin() {
+    return process.stdin;
+  },
+  isTty: process.stdout.isTTY === true,
 };
 
 /**
@@ -36,7 +42,7 @@ const processIo: CliIo = {
  * code: 0 on success, 1 when the command failed, 2 for a usage error (see
  * {@link RunExit} for `run`). `run` is asynchronous: it returns a promise.
  */
-export function main(argv: readonly string[], io: CliIo = processIo): number | Promise<number> {
+export function main(argv: readonly string[], io: RunIo = processIo): number | Promise<number> {
   const [command, ...rest] = argv;
   if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
     (command === undefined ? io.stderr : io.stdout)(USAGE);
@@ -50,9 +56,9 @@ export function main(argv: readonly string[], io: CliIo = processIo): number | P
 }
 
 /** Parses `pecan run` arguments and runs the system. */
-function run(args: readonly string[], io: CliIo): number | Promise<number> {
+function run(args: readonly string[], io: RunIo): number | Promise<number> {
   let file: string | undefined;
-  const options: { arch?: string; seed?: number; until?: number; trace?: string } = {};
+  const options: { -readonly [K in keyof RunOptions]: RunOptions[K] } = {};
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
     const value = args[i + 1];
@@ -64,12 +70,18 @@ function run(args: readonly string[], io: CliIo): number | Promise<number> {
       if (!value) return needs('an architecture (x86_64 or aarch64)');
       options.arch = value;
       i++;
-    } else if (a === '--seed' || a === '--until') {
+    } else if (a === '--seed') {
       const n = Number(value);
       if (value === undefined || !Number.isSafeInteger(n) || n < 0) return needs('a non-negative integer');
-      if (a === '--seed') options.seed = n;
-      else options.until = n;
+      options.seed = n;
       i++;
+    } else if (a === '--until') {
+      if (value === undefined || parseVirtualTime(value, 1e9) === null)
+        return needs('a virtual time: cycles, or a duration like 20ms');
+      options.until = value;
+      i++;
+    } else if (a === '--realtime') {
+      options.realtime = true;
     } else if (a === '--trace') {
       if (!value) return needs('a file name');
       options.trace = value;

@@ -1,34 +1,50 @@
 /**
  * `pecan run <system.ts|system.json>`: boots a described system and streams its
- * output. A library call first (`runSystemFile`), a command second.
+ * console. A library call first (`runSystemFile`), a command second.
+ *
+ * The machine runs in slices of virtual time. Between slices the host hands the
+ * console UART its input, waits for host work (disk I/O, standard input), keeps the
+ * pace of the wall clock under `--realtime`, and redraws the status line on a
+ * terminal. None of that changes what the system computes: the same description and
+ * seed give the same output and the same trace.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { MemoryBlockBackend } from '@pecan/devices';
+import { type BlockBackend, FileBlockBackend, MemoryBlockBackend, type SerialHost } from '@pecan/devices';
 import { createArmPlatform } from '@pecan/hw-arm';
 import { createX86Platform } from '@pecan/hw-x86';
 import type { CliIo } from '@pecan/idl/cli';
-import { exportChromeTrace, Kernel, type Platform, type Program, TraceRecorder } from '@pecan/kernel';
+import {
+  exportChromeTrace,
+  Kernel,
+  type Platform,
+  type Program,
+  type RunResult,
+  TraceRecorder,
+} from '@pecan/kernel';
 import {
   assertValidSystem,
+  type BootedSystem,
   bootSystem,
   parseMemorySize,
   type SystemDescription,
   SystemValidationError,
 } from '@pecan/servers';
+import { ConsoleInputFeed, ConsoleOutput } from './console-host';
+import { StatusLine } from './status-line';
 
 /** Exit codes of `pecan run`. */
 export const RunExit = {
   /** The system ran to completion: every program exited or waits for requests. */
   OK: 0,
-  /** A file could not be loaded (description or program module). */
+  /** A file could not be loaded (description, program module, disk image, input). */
   LOAD_ERROR: 1,
   /** Bad command line or invalid system description. */
   USAGE: 2,
   /** The system deadlocked. */
   DEADLOCK: 3,
-  /** A thread was stopped by an exception nobody handled. */
+  /** A thread was stopped by an exception nobody handled, or a program crashed for good. */
   FAULT: 4,
   /** The `--until` limit was reached first. */
   TIME_LIMIT: 5,
@@ -38,32 +54,77 @@ export const RunExit = {
 export interface RunOptions {
   readonly arch?: string;
   readonly seed?: number;
-  /** Stop at this virtual time, in cycles. */
-  readonly until?: number;
+  /** Stop at this virtual time: cycles, or a duration such as `"20ms"` (units ns, us, µs, ms, s). */
+  readonly until?: number | string;
   /** Write a Chrome trace here. */
   readonly trace?: string;
+  /** Keep virtual time from running ahead of the wall clock. */
+  readonly realtime?: boolean;
 }
 
-async function importModule(path: string): Promise<Record<string, unknown>> {
-  if (/\.[cm]?ts$/.test(path)) {
+/** Where `pecan run` reads and writes; what the process offers besides {@link CliIo}. */
+export interface RunIo extends CliIo {
+  /** Standard input, for a console whose source is `"stdin"`. */
+  readonly stdin?: AsyncIterable<Uint8Array | string>;
+  /** Standard output is a terminal: colour in the console, a live status line. */
+  readonly isTty?: boolean;
+  /** Wall-clock milliseconds, for `--realtime` and the status line only (default `performance.now`). */
+  readonly now?: () => number;
+}
+
+const SECTOR_BYTES = 512;
+
+/** Virtual time per slice of the run loop: 1 ms. */
+const SLICE_SECONDS = 0.001;
+
+/**
+ * Imports a description or a program module: a file (TypeScript through tsx), or a
+ * package name, resolved from the description's folder (`from`).
+ */
+async function importModule(specifier: string, from: string): Promise<Record<string, unknown>> {
+  const isFile = specifier.startsWith('.') || isAbsolute(specifier);
+  let mod: Record<string, unknown>;
+  if (!isFile || /\.[cm]?ts$/.test(specifier)) {
     const { tsImport } = await import('tsx/esm/api');
-    return (await tsImport(pathToFileURL(path).href, import.meta.url)) as Record<string, unknown>;
+    const target = isFile ? pathToFileURL(resolve(from, specifier)).href : specifier;
+    mod = (await tsImport(target, pathToFileURL(join(from, 'system.ts')).href)) as Record<string, unknown>;
+  } else {
+    mod = (await import(pathToFileURL(resolve(from, specifier)).href)) as Record<string, unknown>;
   }
-  return (await import(pathToFileURL(path).href)) as Record<string, unknown>;
+  // Outside a `"type": "module"` package tsx compiles TypeScript to CommonJS, and the
+  // module's own exports arrive as the default export, marked __esModule.
+  const inner = mod.default as Record<string, unknown> | undefined;
+  return typeof inner === 'object' && inner !== null && inner.__esModule === true ? inner : mod;
 }
 
 function isProgram(v: unknown): v is Program {
   return typeof v === 'object' && v !== null && typeof (v as { entry?: unknown }).entry === 'function';
 }
 
-/** Loads, validates, boots and runs the system in `file`; resolves to the exit code. */
-export async function runSystemFile(file: string, options: RunOptions, io: CliIo): Promise<number> {
-  const path = resolve(io.cwd, file);
+const UNITS: Readonly<Record<string, number>> = { ns: 1e-9, us: 1e-6, µs: 1e-6, ms: 1e-3, s: 1 };
+
+/**
+ * A `--until` value in cycles at `cpuHz`: a whole number of cycles, or a duration with
+ * a unit (`"20ms"`). Null when it is neither.
+ */
+export function parseVirtualTime(value: number | string, cpuHz: number): number | null {
+  if (typeof value === 'number') return Number.isSafeInteger(value) && value >= 0 ? value : null;
+  const m = /^(\d+(?:\.\d+)?)\s*(ns|us|µs|ms|s)?$/.exec(value.trim());
+  if (!m) return null;
+  const unit = m[2];
+  if (unit === undefined) return Number.isSafeInteger(Number(m[1])) ? Number(m[1]) : null;
+  return Math.round(Number(m[1]) * UNITS[unit]! * cpuHz);
+}
+
+type Loaded = { system: SystemDescription; modules: Record<string, Program> } | number;
+
+/** Loads and validates the description in `path` and the programs' modules. */
+async function load(file: string, path: string, io: CliIo): Promise<Loaded> {
   let description: unknown;
   try {
     description = path.endsWith('.json')
       ? JSON.parse(readFileSync(path, 'utf8'))
-      : ((await importModule(path)).default ?? null);
+      : ((await importModule(path, dirname(path))).default ?? null);
   } catch (e) {
     io.stderr(`pecan run: cannot load ${file}: ${e instanceof Error ? e.message : String(e)}\n`);
     return RunExit.LOAD_ERROR;
@@ -80,9 +141,8 @@ export async function runSystemFile(file: string, options: RunOptions, io: CliIo
   }
   const modules: Record<string, Program> = {};
   for (const [name, p] of Object.entries(system.programs)) {
-    const modPath = resolve(dirname(path), p.module);
     try {
-      const mod = await importModule(modPath);
+      const mod = await importModule(p.module, dirname(path));
       const exported = mod[p.export ?? 'default'];
       if (!isProgram(exported)) {
         io.stderr(
@@ -98,54 +158,199 @@ export async function runSystemFile(file: string, options: RunOptions, io: CliIo
       return RunExit.LOAD_ERROR;
     }
   }
+  return { system, modules };
+}
+
+/** Opens the machine's disks: image files (relative to the description) or memory. */
+async function openDisks(system: SystemDescription, base: string): Promise<BlockBackend[]> {
+  const disks: BlockBackend[] = [];
+  for (const d of system.machine.disks ?? []) {
+    const size = d.size === undefined ? undefined : parseMemorySize(d.size)!;
+    if (d.file === undefined) disks.push(new MemoryBlockBackend(size! / SECTOR_BYTES));
+    else
+      disks.push(
+        await FileBlockBackend.open(resolve(base, d.file), {
+          ...(size === undefined ? {} : { size }),
+          ...(d.readOnly ? { readOnly: true } : {}),
+        }),
+      );
+  }
+  return disks;
+}
+
+/** Loads, validates, boots and runs the system in `file`; resolves to the exit code. */
+export async function runSystemFile(file: string, options: RunOptions, io: RunIo): Promise<number> {
+  const path = resolve(io.cwd, file);
+  const loaded = await load(file, path, io);
+  if (typeof loaded === 'number') return loaded;
+  const { system, modules } = loaded;
   const arch = options.arch ?? system.machine.arch;
-  const ramSize = parseMemorySize(system.machine.ram ?? '128M')!;
-  const disks = (system.machine.disks ?? []).map(
-    (d) => new MemoryBlockBackend(parseMemorySize(d.size ?? '1M')!),
-  );
-  let line = '';
-  const onSerialOutput = (byte: number) => {
-    if (byte === 0x0a) {
-      io.stdout(`${line}\n`);
-      line = '';
-    } else line += String.fromCharCode(byte);
-  };
-  let platform: Platform;
-  if (arch === 'x86_64') platform = createX86Platform({ ramSize, disks, onSerialOutput });
-  else if (arch === 'aarch64') platform = createArmPlatform({ ramSize, disks, onSerialOutput });
-  else {
+  if (arch !== 'x86_64' && arch !== 'aarch64') {
     io.stderr(`pecan run: unknown --arch ${arch}; choose x86_64 or aarch64\n`);
     return RunExit.USAGE;
+  }
+  let disks: BlockBackend[];
+  try {
+    disks = await openDisks(system, dirname(path));
+  } catch (e) {
+    io.stderr(`pecan run: machine.disks: ${e instanceof Error ? e.message : String(e)}\n`);
+    return RunExit.LOAD_ERROR;
+  }
+  const status = new StatusLine(io);
+  const output = new ConsoleOutput(system.machine.console?.sink, io.cwd, (text) => status.print(text));
+  const ramSize = parseMemorySize(system.machine.ram ?? '128M')!;
+  const onSerialOutput = output.byte;
+  const platform: Platform & { readonly uart: SerialHost } =
+    arch === 'x86_64'
+      ? createX86Platform({ ramSize, disks, onSerialOutput })
+      : createArmPlatform({ ramSize, disks, onSerialOutput });
+  const until = options.until === undefined ? Infinity : parseVirtualTime(options.until, platform.cpuHz);
+  if (until === null) {
+    io.stderr(`pecan run: --until needs cycles or a duration like 20ms; got ${options.until}\n`);
+    return RunExit.USAGE;
+  }
+  let input: ConsoleInputFeed;
+  try {
+    input = new ConsoleInputFeed(system.machine.console?.source, dirname(path), platform.uart, io.stdin);
+  } catch (e) {
+    io.stderr(`pecan run: machine.console.source: ${e instanceof Error ? e.message : String(e)}\n`);
+    return RunExit.LOAD_ERROR;
   }
   const kernel = new Kernel({
     platform,
     cpus: system.machine.cpus ?? 1,
     seed: options.seed ?? 0,
-    logSink: (e) => io.stdout(`${e.text}\n`),
+    logSink: (e) => status.print(`${e.text}\n`),
   });
-  let pageFaults = 0;
+  const counters = { pageFaults: 0 };
   kernel.events.on('ipc', (e) => {
-    if (e.kind === 'page-fault') pageFaults++;
+    if (e.kind === 'page-fault') counters.pageFaults++;
   });
+  /** The last unhandled or handled exception of each task, for the report. */
+  const exceptions = new Map<string, string>();
+  kernel.events.on('exception', (e) => exceptions.set(e.thread.task?.name ?? e.thread.name, e.description));
   const recorder = options.trace ? new TraceRecorder(kernel) : null;
-  bootSystem(kernel, system, modules);
-  const result = await kernel.runAsync(options.until === undefined ? {} : { maxTime: options.until });
+  const booted = bootSystem(kernel, system, modules, { consoleIsTty: io.isTty === true });
+
+  const result = await runLoop(kernel, platform, input, {
+    until,
+    realtime: options.realtime === true,
+    status,
+    pageFaults: () => counters.pageFaults,
+    now: io.now ?? (() => performance.now()),
+  });
+  status.clear();
+  input.close();
+  await output.close();
+  await Promise.all(disks.map((d) => (d instanceof FileBlockBackend ? d.close() : d.flush())));
   if (recorder && options.trace)
     writeFileSync(resolve(io.cwd, options.trace), exportChromeTrace(recorder.finish()));
-  const total = [...kernel.threads].reduce((s, t) => s + t.cyclesUsed, 0) || 1;
-  io.stdout(`\nstopped:      ${result.reason} — ${result.message}\n`);
+  return report(kernel, platform, booted, result, counters.pageFaults, exceptions, io);
+}
+
+interface LoopOptions {
+  readonly until: number;
+  readonly realtime: boolean;
+  readonly status: StatusLine;
+  readonly pageFaults: () => number;
+  readonly now: () => number;
+}
+
+/**
+ * Runs the kernel to its end: in slices of virtual time, handing over console input
+ * and waiting for host work whenever the system has nothing to do.
+ */
+async function runLoop(
+  kernel: Kernel,
+  platform: Platform,
+  input: ConsoleInputFeed,
+  o: LoopOptions,
+): Promise<RunResult> {
+  const slice = Math.max(1, Math.round(platform.cpuHz * SLICE_SECONDS));
+  const started = o.now();
+  for (;;) {
+    const r = kernel.run({ maxTime: Math.min(o.until, kernel.now() + slice) });
+    if (r.reason === 'time-limit' && r.time < o.until) {
+      if (input.live) input.deliver();
+      o.status.update(r, o.pageFaults(), platform.cpuHz);
+      if (o.realtime) await keepPace(r.time / platform.cpuHz, (o.now() - started) / 1000);
+      else await yieldToHost();
+      continue;
+    }
+    const quiet = r.reason === 'idle' || r.reason === 'deadlock' || r.reason === 'exited';
+    if (!quiet) return r;
+    if (input.deliver() > 0) continue;
+    const work = platform.hostEvents;
+    if (work && work.pending > 0) {
+      await work.settled();
+      continue;
+    }
+    // Standard input is worth waiting for while some thread waits for an interrupt (a
+    // reader of the console sleeps on its Irq); otherwise nothing would take it.
+    if (input.live && input.open && r.blocked.some((b) => b.waitingFor.startsWith('interrupt'))) {
+      o.status.update(r, o.pageFaults(), platform.cpuHz);
+      await input.more();
+      continue;
+    }
+    return r;
+  }
+}
+
+/** Sleeps until the wall clock catches up with virtual time (both in seconds). */
+async function keepPace(virtualSeconds: number, wallSeconds: number): Promise<void> {
+  const ahead = virtualSeconds - wallSeconds;
+  await new Promise<void>((done) => setTimeout(done, ahead > 0 ? ahead * 1000 : 0));
+}
+
+/** Lets the host's own events (standard input, output streams) in between slices. */
+function yieldToHost(): Promise<void> {
+  return new Promise<void>((done) => setImmediate(done));
+}
+
+/** Prints the exit summary and returns the exit code. */
+function report(
+  kernel: Kernel,
+  platform: Platform,
+  booted: BootedSystem,
+  result: RunResult,
+  pageFaults: number,
+  exceptions: ReadonlyMap<string, string>,
+  io: CliIo,
+): number {
+  const crashed = [...booted.state.programs].filter(([, p]) => p.status === 'crashed');
+  const stopped =
+    crashed.length > 0 && result.reason !== 'deadlock'
+      ? `${crashed
+          .map(
+            ([name, p]) =>
+              `program "${name}" crashed${p.crashes > 1 ? ` ${p.crashes} times` : ''} (${exceptions.get(name) ?? 'exception'}) and was not restarted`,
+          )
+          .join('; ')}`
+      : result.message;
+  io.stdout(`\nstopped:      ${result.reason} — ${stopped}\n`);
   io.stdout(
     `virtual time: ${result.time} cycles (${((result.time * 1e6) / platform.cpuHz).toFixed(3)} µs)\n`,
   );
   io.stdout(`IPC count:    ${result.ipcCount}\n`);
   io.stdout(`page faults:  ${pageFaults}\n`);
-  io.stdout(
-    `CPU share:    ${[...kernel.threads]
-      .map((t) => `${t.name} ${((100 * t.cyclesUsed) / total).toFixed(1)}%`)
-      .join(', ')}\n`,
-  );
+  io.stdout(`CPU share:    ${cpuShare(kernel)}\n`);
   if (result.reason === 'deadlock') return RunExit.DEADLOCK;
-  if (result.dead.some((d) => d.reason === 'exception')) return RunExit.FAULT;
+  if (crashed.length > 0 || result.dead.some((d) => d.reason === 'exception')) return RunExit.FAULT;
   if (result.reason === 'time-limit' || result.reason === 'step-limit') return RunExit.TIME_LIMIT;
   return RunExit.OK;
+}
+
+/** CPU time per task (per program, as the root task names them), largest first. */
+function cpuShare(kernel: Kernel): string {
+  const perTask = new Map<string, number>();
+  let total = 0;
+  for (const t of kernel.threads) {
+    const name = t.task?.name ?? t.name;
+    perTask.set(name, (perTask.get(name) ?? 0) + t.cyclesUsed);
+    total += t.cyclesUsed;
+  }
+  return [...perTask]
+    .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
+    .map(([name, cycles]) => `${name} ${((100 * cycles) / (total || 1)).toFixed(1)}%`)
+    .join(', ');
 }

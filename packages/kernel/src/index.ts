@@ -87,6 +87,7 @@ export {
   IcuRef,
   IrqRef,
   LogRef,
+  nameObject,
   SchedulerRef,
   TaskRef,
   type ThreadControlArgs,

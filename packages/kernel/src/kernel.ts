@@ -75,9 +75,10 @@ export interface RunLimits {
  * Why {@link Kernel.run} returned:
  * - `exited`: every started thread has finished or died;
  * - `idle`: nothing can run, and every remaining thread is in an open wait (servers
- *   waiting for clients that are gone) — a normal end for a client/server system;
- * - `deadlock`: nothing can run, and some thread waits for a particular partner
- *   (send, call, reply or closed receive) that can never come;
+ *   waiting for clients that are gone) or waits for an interrupt — a normal end for a
+ *   client/server system;
+ * - `deadlock`: nothing can run, and some thread waits for a particular thread (send,
+ *   call, reply or closed receive) that can never come;
  * - `time-limit` / `step-limit`: a {@link RunLimits} bound was reached.
  */
 export type StopReason = 'exited' | 'idle' | 'deadlock' | 'time-limit' | 'step-limit';
@@ -1202,7 +1203,9 @@ export class Kernel {
     for (const t of this.threads) {
       if (t.state === ThreadState.SEND_WAIT || t.state === ThreadState.REPLY_WAIT) return 'deadlock';
       if (t.state === ThreadState.RECV_WAIT) {
-        if (t.partner || t.partnerIrq) return 'deadlock';
+        // A closed wait on an Irq waits for an event, as an open wait does: a device or
+        // any holder of the Irq may raise it. Only a wait for a thread can deadlock.
+        if (t.partner) return 'deadlock';
         open = true;
       }
     }

@@ -1,7 +1,7 @@
 /**
  * `@pecan/servers`: user-level servers for Pecan systems: sigma0, a pager for
- * anonymous memory, and a console on the machine's UART. The root task, namespace
- * and file systems follow.
+ * anonymous memory, the root task that boots system descriptions, the namespace, the
+ * console on the machine's UART, and a virtio-blk driver.
  *
  * @packageDocumentation
  */

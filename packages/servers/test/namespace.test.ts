@@ -14,14 +14,19 @@ const here = dirname(fileURLToPath(import.meta.url));
 const NS = capIndex(200);
 const OWN_GATE = capIndex(201);
 
-describe('namespace server', () => {
-  it('the committed stubs are what the IDL compiler generates from namespace.idl', () => {
-    const source = readFileSync(join(here, '../idl/namespace.idl'), 'utf8');
-    const r = compile(source, { fileName: 'namespace.idl', outputPath: () => 'namespace.idl.ts' });
+describe('the servers’ IDL interfaces', () => {
+  it.each([
+    ['namespace', 'namespace'],
+    ['console', 'console'],
+  ])('the committed stubs are what the IDL compiler generates from %s.idl', (name, folder) => {
+    const source = readFileSync(join(here, `../idl/${name}.idl`), 'utf8');
+    const r = compile(source, { fileName: `${name}.idl`, outputPath: () => `${name}.idl.ts` });
     expect(formatDiagnostics(r.diagnostics)).toBe('');
-    expect(r.files[0]!.text).toBe(readFileSync(join(here, '../src/namespace/namespace.idl.ts'), 'utf8'));
+    expect(r.files[0]!.text).toBe(readFileSync(join(here, `../src/${folder}/${name}.idl.ts`), 'utf8'));
   });
+});
 
+describe('namespace server', () => {
   it('a server registers its gate; a client finds it by name at run time and calls it; unlink removes it', () => {
     const k = new Kernel({ platform: createTestPlatform() });
     const nsTask = k.createTask('ns');

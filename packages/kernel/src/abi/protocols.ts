@@ -107,3 +107,12 @@ export const SchedOp = { INFO: 0, RUN_THREAD: 1, IDLE_TIME: 2 } as const;
 
 /** Log operations (Fiasco's vcon write). */
 export const LogOp = { WRITE: 0 } as const;
+
+/**
+ * Debugger operations (label −23) on any kernel object, numbered as Fiasco's
+ * `L4_DEBUGGER_*_OP`: name the object, or ask for its global id.
+ */
+export const DebuggerOp = { NAME_SET: 0, GLOBAL_ID: 1 } as const;
+
+/** The longest object name {@link DebuggerOp.NAME_SET} accepts, in bytes of UTF-8. */
+export const OBJECT_NAME_MAX = 32;

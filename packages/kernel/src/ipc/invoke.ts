@@ -9,6 +9,7 @@ import { MSGTAG_LABEL_LIMIT, msgtag, tagLabel } from '../abi/msgtag';
 import { Proto } from '../abi/protocols';
 import type { Cap } from '../cap/cap-space';
 import type { Kernel } from '../kernel';
+import { invokeDebugger } from '../objects/debugger-ops';
 import { replyError } from '../objects/decode';
 import { invokeFactory } from '../objects/factory-ops';
 import { invokeGate } from '../objects/gate-ops';
@@ -84,7 +85,10 @@ export function invokeCapability(k: Kernel, cpu: Cpu, t: Thread): void {
   const obj = cap.payload;
   const label = (tag - (tag & 0xffff)) / 0x10000;
   // instanceof keeps this check monomorphic; `kind` differs in shape per class.
-  if (obj instanceof IpcGate && !(label === Proto.KOBJECT && cap.rights & CapRights.S)) {
+  if (
+    obj instanceof IpcGate &&
+    !((label === Proto.KOBJECT || label === Proto.DEBUGGER) && cap.rights & CapRights.S)
+  ) {
     const gate = obj;
     const dst = gate.thread;
     if (dst === null) {
@@ -106,7 +110,7 @@ export function invokeCapability(k: Kernel, cpu: Cpu, t: Thread): void {
     );
     return;
   }
-  if (obj instanceof Thread && label !== Proto.THREAD) {
+  if (obj instanceof Thread && label !== Proto.THREAD && label !== Proto.DEBUGGER) {
     sendMessage(k, cpu, t, obj, null, 0, tag, recv && !open, recv && open, sendTimeout, recvTimeout);
     return;
   }
@@ -148,6 +152,7 @@ function chargeEntry(k: Kernel, cpu: Cpu, t: Thread): void {
 
 /** Routes a kernel-object invocation by object kind and protocol label. */
 function invokeKernelObject(k: Kernel, cpu: Cpu, t: Thread, cap: Cap, label: number, words: number): number {
+  if (label === Proto.DEBUGGER) return invokeDebugger(t, cap, words);
   switch (cap.payload.kind) {
     case ObjectKind.THREAD:
       return invokeThread(k, cpu, t, cap, words);

@@ -22,9 +22,15 @@ export interface ChromeTraceEvent {
  * slice for each thread's time on it, IPC as flow arrows from sender to receiver,
  * and exceptions and thread lifecycle as instant events. Timestamps are virtual
  * time in microseconds, so the same image and seed give the same bytes.
+ *
+ * Threads and tasks appear under the names they have when the trace is finished: a
+ * loader names what it creates (the debugger protocol) after creating it, and one
+ * thread should not show under two names.
  */
 export class TraceRecorder {
   private readonly events: ChromeTraceEvent[] = [];
+  /** Events whose names depend on thread or task names, and how to write them at the end. */
+  private readonly named: { event: ChromeTraceEvent; name: () => string }[] = [];
   private readonly open: ({ thread: Thread; start: number } | null)[];
   private readonly usPerCycle: number;
   private readonly detach: () => void;
@@ -85,23 +91,37 @@ export class TraceRecorder {
     const o = this.open[cpu];
     if (!o) return;
     this.open[cpu] = null;
-    this.events.push({
-      name: o.thread.name,
-      cat: 'thread',
-      ph: 'X',
-      ts: this.us(o.start),
-      dur: this.us(time - o.start),
-      pid: 1,
-      tid: cpu,
-      args: { thread: o.thread.id, task: o.thread.task?.name ?? '' },
-    });
+    const thread = o.thread;
+    const args = { thread: thread.id, task: '' };
+    this.push(
+      () => {
+        args.task = thread.task?.name ?? '';
+        return thread.name;
+      },
+      { cat: 'thread', ph: 'X', ts: this.us(o.start), dur: this.us(time - o.start), pid: 1, tid: cpu, args },
+    );
+  }
+
+  /** Records `event`, whose name `name` gives when the trace is finished. */
+  private push(name: () => string, event: Omit<ChromeTraceEvent, 'name'>): void {
+    const e: ChromeTraceEvent = { name: '', ...event };
+    this.events.push(e);
+    this.named.push({ event: e, name });
   }
 
   private ipc(e: IpcEvent): void {
     const ts = this.us(e.time);
     const args = { label: e.label, words: e.tag & 0x3f, items: (e.tag >>> 6) & 0x3f };
-    const name = `${e.kind} ${e.from?.name ?? 'irq'} → ${e.to.name}`;
-    this.events.push({ name, cat: 'ipc', ph: 'i', s: 't', ts, pid: 1, tid: e.cpu, args });
+    const { kind, from, to } = e;
+    this.push(() => `${kind} ${from?.name ?? 'irq'} → ${to.name}`, {
+      cat: 'ipc',
+      ph: 'i',
+      s: 't',
+      ts,
+      pid: 1,
+      tid: e.cpu,
+      args,
+    });
     this.events.push({
       name: e.kind,
       cat: 'ipc',
@@ -115,8 +135,7 @@ export class TraceRecorder {
   }
 
   private instant(t: Thread, time: number, name: string, cat: string): void {
-    this.events.push({
-      name: `${t.name}: ${name}`,
+    this.push(() => `${t.name}: ${name}`, {
       cat,
       ph: 'i',
       s: 't',
@@ -130,6 +149,8 @@ export class TraceRecorder {
   finish(): ChromeTraceEvent[] {
     this.detach();
     for (const cpu of this.kernel.cpus) this.close(cpu.index, cpu.time);
+    for (const { event, name } of this.named) event.name = name();
+    this.named.length = 0;
     return this.events;
   }
 }

@@ -9,6 +9,7 @@ import { objFpage } from '../abi/fpage';
 import { msgtag } from '../abi/msgtag';
 import {
   CapInfo,
+  DebuggerOp,
   ExRegs,
   FactoryCreate,
   GateOp,
@@ -287,4 +288,19 @@ export class LogRef extends ObjectRef {
     }
     return 0;
   }
+}
+
+/**
+ * Names the kernel object behind `cap` (any kind; an IPC gate needs the S right) with
+ * the debugger protocol, as Fiasco's `l4_debugger_set_object_name` does. Names show in
+ * traces and `pecan run` reports. Returns 0, or −EINVAL for an empty name or one longer
+ * than `OBJECT_NAME_MAX` bytes of UTF-8.
+ */
+export function* nameObject(env: ThreadEnv, cap: number, name: string): UserCode<number> {
+  const bytes = encoder.encode(name);
+  const u = env.utcb;
+  const words = Math.min(Math.ceil((bytes.length + 1) / 8), u.layout.mrCount - 1);
+  u.setMr(0, DebuggerOp.NAME_SET);
+  new Uint8Array(u.u32.buffer, u.u32.byteOffset + 8, words * 8).fill(0).set(bytes.subarray(0, words * 8));
+  return yield* env.kernelCall(cap, Proto.DEBUGGER, 1 + words);
 }

@@ -59,6 +59,7 @@ import {
   tagLabel,
   type UserCode,
 } from '@pecan/kernel';
+import type { DeviceAccess } from '../root/devices';
 import type { Sigma0Client } from '../sigma0/client';
 
 /** Bytes per sector: the unit of every virtio-blk request (§5.2.6). */
@@ -223,13 +224,82 @@ export function* openVirtioBlk(
   if (!dev?.mmio) return 'the KIP lists no virtio block device';
   const base = dev.mmio.base;
   const line = dev.irq;
-  const mem = env.mem;
 
   // The transports sit 0x200 apart: map the page that holds this one, keep the offset.
   const page = base - (base % PAGE);
   const got = yield* sigma0.mmio(page, 12, window);
   if (got < 0) return `sigma0 refused the registers at 0x${page.toString(16)} (${got})`;
-  const regs = window + (base - page);
+  const queuePa = yield* sigma0.any(12, window + PAGE);
+  if (queuePa < 0) return `sigma0 gave no queue frame (${queuePa})`;
+  const dataPa = yield* sigma0.any(12, window + 2 * PAGE);
+  if (dataPa < 0) return `sigma0 gave no data frame (${dataPa})`;
+  // The interrupt: bind the line to the Irq through the Icu, level-triggered as
+  // virtio-mmio's interrupt is. The driver attaches to the Irq when it starts.
+  if (irqCap !== undefined) {
+    const icu = new IcuRef(env, capIndex(FixedSlot.ICU));
+    let err = yield* icu.bind(line, irqCap);
+    if (err < 0) return `binding line ${line} through the Icu failed (${err})`;
+    err = yield* icu.setMode(line, TriggerMode.LEVEL);
+    if (err < 0) return `making line ${line} level-triggered failed (${err})`;
+  }
+  return yield* startVirtioBlk(env, {
+    base,
+    line,
+    regs: window + (base - page),
+    queue: { address: window + PAGE, physical: queuePa },
+    data: { address: window + 2 * PAGE, physical: dataPa },
+    irqCap,
+    queueSize,
+    pollCycles,
+  });
+}
+
+/**
+ * Starts the driver on a virtio block device given to the program by the root task
+ * (`caps: { disk: { device: 'disk0' } }`): its registers, its Irq (already bound to
+ * its line) and two pages of DMA memory, as the program's environment describes them.
+ */
+export function* openVirtioBlkDevice(
+  env: ThreadEnv,
+  access: DeviceAccess,
+  options: Omit<VirtioBlkDriverOptions, 'window' | 'irqCap'> = {},
+): UserCode<VirtioBlkDriver | string> {
+  const { queueSize = 8, pollCycles = 1000 } = options;
+  if (access.device !== 'virtio-mmio' || !access.mmio)
+    return `${access.device} is not a virtio-mmio transport`;
+  if (!access.dma || access.dma.size < 2 * PAGE) return 'the device came without two pages of DMA memory';
+  return yield* startVirtioBlk(env, {
+    base: access.mmio.physical,
+    line: access.irq?.line ?? -1,
+    regs: access.mmio.address,
+    queue: { address: access.dma.address, physical: access.dma.physical },
+    data: { address: access.dma.address + PAGE, physical: access.dma.physical + PAGE },
+    irqCap: access.irq?.cap,
+    queueSize,
+    pollCycles,
+  });
+}
+
+/** What the driver runs on: the transport's registers, its two frames, its interrupt. */
+interface VirtioBlkResources {
+  /** Physical address of the transport, and its interrupt line. */
+  readonly base: number;
+  readonly line: number;
+  /** Where the transport's registers are mapped. */
+  readonly regs: number;
+  /** The queue frame and the data frame: mapped at `address`, `physical` on the bus. */
+  readonly queue: { readonly address: number; readonly physical: number };
+  readonly data: { readonly address: number; readonly physical: number };
+  /** An Irq bound to the line, for the driver to attach to; undefined to poll. */
+  readonly irqCap: number | undefined;
+  readonly queueSize: number;
+  readonly pollCycles: number;
+}
+
+/** Initialises the device on `hw` (virtio 1.2 §3.1.1) and returns the driver, or why not. */
+function* startVirtioBlk(env: ThreadEnv, hw: VirtioBlkResources): UserCode<VirtioBlkDriver | string> {
+  const { base, line, regs, irqCap, queueSize, pollCycles } = hw;
+  const mem = env.mem;
   const r = (offset: number) => mem.readU32(regs + offset);
   const w = (offset: number, value: number) => mem.writeU32(regs + offset, value);
 
@@ -267,12 +337,10 @@ export function* openVirtioBlk(
   if ((yield* r(QUEUE_READY)) !== 0) return yield* fail('queue 0 is already ready after reset');
   const max = yield* r(QUEUE_NUM_MAX);
   if (max < queueSize) return yield* fail(`queue 0 holds ${max} entries, fewer than ${queueSize}`);
-  const queueVa = window + PAGE;
-  const dataVa = window + 2 * PAGE;
-  const queuePa = yield* sigma0.any(12, queueVa);
-  if (queuePa < 0) return yield* fail(`sigma0 gave no queue frame (${queuePa})`);
-  const dataPa = yield* sigma0.any(12, dataVa);
-  if (dataPa < 0) return yield* fail(`sigma0 gave no data frame (${dataPa})`);
+  const queueVa = hw.queue.address;
+  const dataVa = hw.data.address;
+  const queuePa = hw.queue.physical;
+  const dataPa = hw.data.physical;
   yield* mem.write(queueVa, new Uint8Array(PAGE));
   yield* w(QUEUE_NUM, queueSize);
   yield* w(QUEUE_DESC_LOW, (queuePa + DESC_OFF) % U32);
@@ -297,16 +365,10 @@ export function* openVirtioBlk(
   yield* mem.writeU32(desc(2) + 8, 1);
   yield* mem.writeU16(desc(2) + 12, VIRTQ_DESC_F_WRITE);
 
-  // The interrupt: attach this thread to the Irq and bind the line to it.
+  // The interrupt: this thread handles it.
   if (irqCap !== undefined) {
-    const irq = env.irq(irqCap);
-    const icu = new IcuRef(env, capIndex(FixedSlot.ICU));
-    let err = yield* irq.attach(IRQ_LABEL);
+    const err = yield* env.irq(irqCap).attach(IRQ_LABEL);
     if (err < 0) return yield* fail(`attaching to the Irq failed (${err})`);
-    err = yield* icu.bind(line, irqCap);
-    if (err < 0) return yield* fail(`binding line ${line} through the Icu failed (${err})`);
-    err = yield* icu.setMode(line, TriggerMode.LEVEL);
-    if (err < 0) return yield* fail(`making line ${line} level-triggered failed (${err})`);
   }
 
   yield* w(STATUS, ACKNOWLEDGE | DRIVER | FEATURES_OK | DRIVER_OK);

@@ -17,6 +17,12 @@ export interface BootedSystem {
   readonly state: RootTaskState;
 }
 
+/** Boot information for the root task. */
+export interface BootOptions {
+  /** The console's sink is a terminal: the console server may use colour. */
+  readonly consoleIsTty?: boolean;
+}
+
 /** Kernel memory the root task needs besides its programs' quotas. */
 const ROOT_KERNEL_MEMORY = 4 * 1024 * 1024;
 
@@ -28,6 +34,7 @@ export function bootSystem(
   kernel: Kernel,
   system: unknown,
   modules: Readonly<Record<string, Program>>,
+  options: BootOptions = {},
 ): BootedSystem {
   const valid: SystemDescription = assertValidSystem(system);
   for (const name of Object.keys(valid.programs)) {
@@ -39,13 +46,17 @@ export function bootSystem(
     0,
   );
   const sigma0 = bootSigma0(kernel);
-  const root = kernel.createTask('root', { kernelMemory: ROOT_KERNEL_MEMORY + quotas });
+  const root = kernel.createTask('root', { kernelMemory: ROOT_KERNEL_MEMORY + quotas, icu: true });
   attachSigma0(kernel, sigma0, root);
   const state: RootTaskState = { programs: new Map() };
-  kernel.createThread(root, rootTask(valid, modules, state), {
-    name: 'root',
-    priority: 200,
-    pager: FixedSlot.PAGER * 4096,
-  });
+  kernel.createThread(
+    root,
+    rootTask(valid, modules, { state, consoleIsTty: options.consoleIsTty ?? false }),
+    {
+      name: 'root',
+      priority: 200,
+      pager: FixedSlot.PAGER * 4096,
+    },
+  );
   return { sigma0, root, state };
 }

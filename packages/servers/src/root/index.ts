@@ -1,5 +1,14 @@
-export { type BootedSystem, bootSystem } from './boot';
+export { type BootedSystem, type BootOptions, bootSystem } from './boot';
 export {
+  DEVICE_WINDOW,
+  type DeviceAccess,
+  DeviceBroker,
+  DISK_DMA_PAGES,
+  DMA_WINDOW,
+  kipDeviceFor,
+} from './devices';
+export {
+  type ClientOfGate,
   encodeProgramEnvironment,
   namedCap,
   PROGRAM_ENV_ADDRESS,
@@ -11,6 +20,8 @@ export {
   EXCEPTION_HANDLER_SLOT,
   NAMED_CAP_BASE,
   PROGRAM_EXITED,
+  type ProgramRecord,
+  type RootTaskOptions,
   type RootTaskState,
   rootTask,
 } from './root-task';

@@ -4,20 +4,29 @@
  * count and then that many bytes of UTF-8 JSON:
  *
  * ```json
- * { "name": "client", "caps": { "squares": 131072, "console": 135168 }, "ram": 4194304 }
+ * { "name": "client", "caps": { "squares": 2097152, "console": 2101248 }, "ram": 4194304 }
  * ```
  *
  * `caps` maps each named capability of the system description to its capability index
- * in the program's task; `devices` describes each device capability (`{ device }`) and
- * where its registers now are in the program (see ../console/uart.ts `UartAccess`). Besides those, a program has the fixed slots of every task:
+ * in the program's task (for a device, its Irq); `devices` describes each device
+ * capability (`{ device }`): where its registers, interrupt and DMA memory now are in
+ * the program (./devices.ts). Besides those, a program has the fixed slots of every task:
  * itself (1), its factory with its kernel-memory quota (2), its thread (3), its pager
  * with its RAM quota (4), a Log (5) and the scheduler (7).
  */
 import type { ThreadEnv, UserCode } from '@pecan/kernel';
-import type { UartAccess } from '../console/uart';
+import type { DeviceAccess } from './devices';
 
 /** Where the root task maps a program's environment page. */
 export const PROGRAM_ENV_ADDRESS = 0x7000_0000;
+
+/** Who is behind one of a server's per-client gates. */
+export interface ClientOfGate {
+  /** The client program's name. */
+  readonly program: string;
+  /** The name of the gate it reaches, as the server's `serves` lists it. */
+  readonly gate: string;
+}
 
 /** What a program learns about itself. */
 export interface ProgramEnvironment {
@@ -27,15 +36,16 @@ export interface ProgramEnvironment {
   /** Its RAM quota in bytes. */
   readonly ram: number;
   /**
-   * Devices it was given, by capability name: already in its address space (a mapped
-   * register page) or its I/O space (ports). Only the UART is handed out so far.
+   * Devices it was given, by capability name: their registers already in its address
+   * space or I/O space, their Irq in its capability table, and DMA memory for disks.
    */
-  readonly devices?: Readonly<Record<string, UartAccess>>;
+  readonly devices?: Readonly<Record<string, DeviceAccess>>;
   /**
    * For a server: who each of its clients is. Every client gets a gate of its own, and
-   * this maps the gate's label (as a decimal string) to `"<client>:<gate name>"`.
+   * this maps the gate's label (as a decimal string, two low bits clear as the server
+   * sees it in `env.label` or the IDL's `ctx.label`) to the client and the gate.
    */
-  readonly clients?: Readonly<Record<string, string>>;
+  readonly clients?: Readonly<Record<string, ClientOfGate>>;
 }
 
 /** The bytes of an environment page. */

@@ -24,10 +24,10 @@ import {
   capIndex,
   FactoryRef,
   FixedSlot,
-  ioFpage,
   MemRights,
   memFpage,
   msgtag,
+  nameObject,
   objFpage,
   type Program,
   Proto,
@@ -39,12 +39,12 @@ import {
   tagLabel,
   type UserCode,
 } from '@pecan/kernel';
-import { acquireUart, type UartAccess } from '../console/uart';
 import { serveAnonMemory } from '../pager/anon-pager';
 import { Sigma0Client } from '../sigma0/client';
 import type { RestartPolicy, SystemDescription } from '../system/description';
 import { parseMemorySize, startOrder } from '../system/validate';
-import { encodeProgramEnvironment, PROGRAM_ENV_ADDRESS } from './program-env';
+import { type DeviceAccess, DeviceBroker } from './devices';
+import { type ClientOfGate, encodeProgramEnvironment, PROGRAM_ENV_ADDRESS } from './program-env';
 
 /** Slot of a program's exception handler (the root task's watch gate). */
 export const EXCEPTION_HANDLER_SLOT = 8;
@@ -60,13 +60,20 @@ const ENV_WINDOW = 0x30_0000_0000;
 const PAGER_WINDOW = 0x40_0000_0000;
 const PAGE = 4096;
 
+/** What the root task knows of one program. */
+export interface ProgramRecord {
+  starts: number;
+  crashes: number;
+  exits: number;
+  lastCrash: string | null;
+  /** Running (or restarted), returned from main and not restarted, or crashed and given up on. */
+  status: 'running' | 'exited' | 'crashed';
+}
+
 /** What the root task reports through its Log, and keeps for the host to inspect. */
 export interface RootTaskState {
   /** Per program: how often it was started, and why it last stopped. */
-  readonly programs: Map<
-    string,
-    { starts: number; crashes: number; exits: number; lastCrash: string | null }
-  >;
+  readonly programs: Map<string, ProgramRecord>;
 }
 
 function rightsOf(s: string | undefined): number {
@@ -95,16 +102,25 @@ function restartsLeft(policy: RestartPolicy | undefined, crashes: number): boole
   return crashes <= policy.maxRestarts;
 }
 
+/** Boot information the root task gets besides the description and the modules. */
+export interface RootTaskOptions {
+  /** Where the root task reports what it does (default: a fresh record). */
+  readonly state?: RootTaskState;
+  /** The console's sink is a terminal: the UART's holder is told so (colour is welcome). */
+  readonly consoleIsTty?: boolean;
+}
+
 /**
  * The root task for `system`, whose programs' code is `modules` (what a boot loader
  * hands the root task as boot modules). The description must be valid
- * (`assertValidSystem`); devices as named capabilities are not handed out yet.
+ * (`assertValidSystem`). Its task needs sigma0 as pager and the Icu (for devices).
  */
 export function rootTask(
   system: SystemDescription,
   modules: Readonly<Record<string, Program>>,
-  state: RootTaskState = { programs: new Map() },
+  options: RootTaskOptions = {},
 ): Program {
+  const state = options.state ?? { programs: new Map() };
   const order = startOrder(system);
   // Per program: pages its pager may still give. The pager thread and the loader share
   // it: both are threads of the root task, and this is the task's own memory.
@@ -118,6 +134,8 @@ export function rootTask(
     );
     if (pagerThread < 0) throw new Error(`root: cannot start the pager thread (${pagerThread})`);
     const me = env.self || capIndex(FixedSlot.THREAD);
+    yield* nameObject(env, pagerThread, 'root.pager');
+    const broker = new DeviceBroker(env, sigma0, yield* env.kernelInterface(), options.consoleIsTty ?? false);
 
     // Every program's thread first, so that any program's capabilities can name a gate
     // to any server's thread.
@@ -135,6 +153,9 @@ export function rootTask(
       const thread = env.caps.alloc();
       check(yield* new FactoryRef(env, f).createTask(task), `${name}: task`);
       check(yield* new FactoryRef(env, f).createThread(thread), `${name}: thread`);
+      // Names for traces and reports: the program's, as in a `ps` listing.
+      yield* nameObject(env, task, name);
+      yield* nameObject(env, thread, name);
       factories.set(name, f);
       tasks.set(name, task);
       threads.set(name, thread);
@@ -143,9 +164,9 @@ export function rootTask(
     const entries = new Map<string, number>();
     let envPage = ENV_WINDOW;
     /** Per program: its named capabilities and devices, for its environment page. */
-    const wiring = new Map<string, { caps: Record<string, number>; devices: Record<string, UartAccess> }>();
+    const wiring = new Map<string, { caps: Record<string, number>; devices: Record<string, DeviceAccess> }>();
     /** Per server: which client each of its per-client gate labels stands for. */
-    const clientsOf = new Map<string, Record<string, string>>();
+    const clientsOf = new Map<string, Record<string, ClientOfGate>>();
     for (const [index, name] of order.entries()) {
       const p = system.programs[name]!;
       const mod = modules[name];
@@ -177,7 +198,7 @@ export function rootTask(
       check(yield* env.factory.createGate(watchGate, me, label), `${name}: watch gate`);
       yield* give(watchGate, EXCEPTION_HANDLER_SLOT, CapRights.RW);
       const caps: Record<string, number> = {};
-      const devices: Record<string, UartAccess> = {};
+      const devices: Record<string, DeviceAccess> = {};
       let slot = NAMED_CAP_BASE;
       for (const [capName, c] of Object.entries(p.caps ?? {})) {
         if ('gate' in c) {
@@ -195,20 +216,15 @@ export function rootTask(
           yield* give(clientGate, slot, rightsOf(c.rights));
           caps[capName] = capIndex(slot++);
           const table = clientsOf.get(server) ?? {};
-          table[String(clientLabel)] = `${name}:${gateName}`;
+          table[String(clientLabel)] = { program: name, gate: gateName };
           clientsOf.set(server, table);
-        } else if (c.device === 'uart') {
-          // The root task takes the UART from sigma0 and passes its registers on: the
-          // ports into the program's I/O space, or the page at the same address.
-          const uart = yield* acquireUart(yield* env.kernelInterface(), sigma0);
-          if (typeof uart === 'string') throw new Error(`root: ${name}: ${uart}`);
-          const item =
-            uart.kind === 'ports' ? ioFpage(uart.base, 3) : memFpage(uart.address, 12, MemRights.RW);
-          check(
-            yield* into.map(self, item, uart.kind === 'ports' ? 0 : uart.address),
-            `${name}: map the UART`,
-          );
-          devices[capName] = uart;
+        } else {
+          // A device: its registers into the program's address or I/O space, and an
+          // Irq for its interrupt line as the named capability (./devices.ts).
+          const access = yield* broker.give(c.device, task, factories.get(name)!, slot);
+          if (typeof access === 'string') throw new Error(`root: ${name}: device ${c.device}: ${access}`);
+          devices[capName] = access;
+          if (access.irq) caps[capName] = capIndex(slot++);
         }
       }
       wiring.set(name, { caps, devices });
@@ -262,7 +278,7 @@ export function rootTask(
       const entry = env.addressOf(exitReporting(mod));
       entries.set(name, entry);
       check(yield* t.exRegs(entry, PROGRAM_ENV_ADDRESS), `${name}: start`);
-      state.programs.set(name, { starts: 1, crashes: 0, exits: 0, lastCrash: null });
+      state.programs.set(name, { starts: 1, crashes: 0, exits: 0, lastCrash: null, status: 'running' });
       yield* env.print(`root: started ${name}`);
     }
 
@@ -279,6 +295,7 @@ export function rootTask(
         record.exits++;
         const always = policy === 'always' || (typeof policy === 'object' && policy.policy === 'always');
         if (!always || !restartsLeft(policy, record.exits + record.crashes)) {
+          record.status = 'exited';
           yield* env.print(`root: ${name} exited`);
           continue;
         }
@@ -296,6 +313,7 @@ export function rootTask(
       // Leave the thread stopped (a non-zero label), then restart it from its entry.
       yield env.reply(msgtag(1, 0));
       if (!restartsLeft(policy, record.crashes)) {
+        record.status = 'crashed';
         yield* env.print(
           record.crashes > 1
             ? `root: ${name} crashed ${record.crashes} times; giving up on it`

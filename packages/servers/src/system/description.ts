@@ -31,6 +31,18 @@ export interface DiskDescription {
   readonly readOnly?: boolean;
 }
 
+/**
+ * The host side of the machine's console UART. Output goes to `sink`: standard output
+ * (the default), nowhere, or a file. Input comes from `source`: standard input, nothing
+ * (the default), a file's bytes, or the given text. Input from a file or text arrives
+ * whenever the system has nothing left to do, as much as the UART's receiver takes at
+ * a time, so a run with it is as deterministic as one without.
+ */
+export interface ConsoleDescription {
+  readonly sink?: 'stdout' | 'none' | { readonly file: string };
+  readonly source?: 'stdin' | 'none' | { readonly file: string } | { readonly text: string };
+}
+
 /** The machine a system runs on. */
 export interface MachineDescription {
   readonly arch: Architecture;
@@ -39,10 +51,7 @@ export interface MachineDescription {
   /** Number of CPUs (default 1). */
   readonly cpus?: number;
   /** Where the console UART's output goes and its input comes from. */
-  readonly console?: {
-    readonly sink?: 'stdout' | 'buffer';
-    readonly source?: 'stdin' | 'none';
-  };
+  readonly console?: ConsoleDescription;
   readonly disks?: readonly DiskDescription[];
 }
 
@@ -67,7 +76,10 @@ export type RestartPolicy =
 
 /** One program of a system. */
 export interface ProgramDescription {
-  /** Module that exports the program (resolved relative to the description's file). */
+  /**
+   * Module that exports the program: a file relative to the description's folder
+   * (`'./server.ts'`), or a package (`'@pecan/servers'` with `export: 'systemConsole'`).
+   */
   readonly module: string;
   /** Which export is the program (default `'default'`). */
   readonly export?: string;

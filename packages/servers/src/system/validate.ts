@@ -120,10 +120,16 @@ export function validateSystem(system: unknown, facts: MachineFacts = PECAN_MACH
       } else {
         unknownFields(machine.console, 'machine.console', ['sink', 'source']);
         const { sink, source } = machine.console;
-        if (sink !== undefined && sink !== 'stdout' && sink !== 'buffer')
-          add('machine.console.sink', 'must be "stdout" or "buffer"');
-        if (source !== undefined && source !== 'stdin' && source !== 'none')
-          add('machine.console.source', 'must be "stdin" or "none"');
+        if (sink !== undefined && sink !== 'stdout' && sink !== 'none' && !isFileRef(sink))
+          add('machine.console.sink', 'must be "stdout", "none" or { file: "<path>" }');
+        if (
+          source !== undefined &&
+          source !== 'stdin' &&
+          source !== 'none' &&
+          !isFileRef(source) &&
+          !(isObject(source) && typeof source.text === 'string' && Object.keys(source).length === 1)
+        )
+          add('machine.console.source', 'must be "stdin", "none", { file: "<path>" } or { text: "<input>" }');
       }
     }
     if (machine.disks !== undefined) {
@@ -164,6 +170,8 @@ export function validateSystem(system: unknown, facts: MachineFacts = PECAN_MACH
   }
   const disks = isObject(machine) && Array.isArray(machine.disks) ? machine.disks.length : 0;
   const deviceNames = arch ? facts.devices[arch]! : [];
+  /** Device name → the program it was given to. */
+  const deviceHolder = new Map<string, string>();
   let ramTotal = 0;
   const dependsOn = new Map<string, Set<string>>();
   for (const [name, p] of Object.entries(programs)) {
@@ -264,11 +272,18 @@ export function validateSystem(system: unknown, facts: MachineFacts = PECAN_MACH
                 `${cpath}.device`,
                 `the ${arch} machine has no device "${dev}"; it has ${deviceNames.join(', ')}`,
               );
+            } else if (deviceHolder.has(dev) && deviceHolder.get(dev) !== name) {
+              add(
+                `${cpath}.device`,
+                `device "${dev}" is already given to programs.${deviceHolder.get(dev)}: a device has one driver; give the others a gate to it`,
+              );
             } else if (m && Number(m[2]) >= disks) {
               add(
                 `${cpath}.device`,
                 `there is no ${dev}: the machine has ${disks} disk${disks === 1 ? '' : 's'} (machine.disks)`,
               );
+            } else {
+              deviceHolder.set(dev, name);
             }
           }
         }
@@ -302,6 +317,10 @@ function validateRestart(r: unknown, path: string, add: (p: string, m: string) =
   )
     return;
   add(path, 'must be "never", "on-failure", "always" or { policy, maxRestarts }');
+}
+
+function isFileRef(v: unknown): boolean {
+  return isObject(v) && typeof v.file === 'string' && v.file !== '' && Object.keys(v).length === 1;
 }
 
 function fmt(bytes: number): string {
