@@ -79,6 +79,23 @@ describe('system descriptions', () => {
     ]);
   });
 
+  it('reports kernel-memory quotas larger than the kernel can give', () => {
+    const issues = validateSystem({
+      machine: { arch: 'x86_64' },
+      programs: {
+        a: { module: './a.ts', kernelMemory: '40M' },
+        b: { module: './b.ts', kernelMemory: '20M' },
+      },
+    });
+    expect(issues).toEqual([
+      {
+        path: 'programs',
+        message:
+          "the programs' kernel-memory quotas add up to 60M, more than the 61312K the kernel can give them: lower the quotas",
+      },
+    ]);
+  });
+
   it('reports a cyclic start dependency with the cycle', () => {
     const issues = validateSystem({
       machine: { arch: 'x86_64' },
@@ -109,6 +126,7 @@ describe('system descriptions', () => {
         devices: { x86_64: ['uart', 'ioports', 'disk'], aarch64: ['uart', 'disk'] },
         maxRam: 2 ** 32,
         reservedRam: () => 0,
+        kernelMemory: () => 2 ** 32,
       },
     );
     expect(issues).toEqual([

@@ -6,7 +6,13 @@
 import { FixedSlot, type Kernel, type Program, type Task } from '@pecan/kernel';
 import { attachSigma0, bootSigma0, type Sigma0System } from '../sigma0/boot';
 import type { SystemDescription } from '../system/description';
-import { assertValidSystem, parseMemorySize } from '../system/validate';
+import {
+  assertValidSystem,
+  DEFAULT_PROGRAM_KERNEL_MEMORY,
+  PROGRAM_FACTORY_KERNEL_MEMORY,
+  parseMemorySize,
+  ROOT_TASK_KERNEL_MEMORY,
+} from '../system/validate';
 import { type RootTaskState, rootTask } from './root-task';
 
 /** What {@link bootSystem} made. */
@@ -22,9 +28,6 @@ export interface BootOptions {
   /** The console's sink is a terminal: the console server may use colour. */
   readonly consoleIsTty?: boolean;
 }
-
-/** Kernel memory the root task needs besides its programs' quotas. */
-const ROOT_KERNEL_MEMORY = 4 * 1024 * 1024;
 
 /**
  * Boots `system` on `kernel`: throws a SystemValidationError listing every problem of an
@@ -42,11 +45,14 @@ export function bootSystem(
       throw new Error(`bootSystem: no module for program "${name}"; load it and pass it in \`modules\``);
   }
   const quotas = Object.values(valid.programs).reduce(
-    (sum, p) => sum + parseMemorySize(p.kernelMemory ?? '256K')! + 64 * 1024,
+    (sum, p) =>
+      sum +
+      (p.kernelMemory === undefined ? DEFAULT_PROGRAM_KERNEL_MEMORY : parseMemorySize(p.kernelMemory)!) +
+      PROGRAM_FACTORY_KERNEL_MEMORY,
     0,
   );
   const sigma0 = bootSigma0(kernel);
-  const root = kernel.createTask('root', { kernelMemory: ROOT_KERNEL_MEMORY + quotas, icu: true });
+  const root = kernel.createTask('root', { kernelMemory: ROOT_TASK_KERNEL_MEMORY + quotas, icu: true });
   attachSigma0(kernel, sigma0, root);
   const state: RootTaskState = { programs: new Map() };
   kernel.createThread(

@@ -42,7 +42,7 @@ import {
 import { serveAnonMemory } from '../pager/anon-pager';
 import { Sigma0Client } from '../sigma0/client';
 import type { RestartPolicy, SystemDescription } from '../system/description';
-import { parseMemorySize, startOrder } from '../system/validate';
+import { DEFAULT_PROGRAM_KERNEL_MEMORY, parseMemorySize, startOrder } from '../system/validate';
 import { type DeviceAccess, DeviceBroker } from './devices';
 import { type ClientOfGate, encodeProgramEnvironment, PROGRAM_ENV_ADDRESS } from './program-env';
 
@@ -146,7 +146,10 @@ export function rootTask(
       const p = system.programs[name]!;
       const f = env.caps.alloc();
       check(
-        yield* env.factory.createFactory(f, parseMemorySize(p.kernelMemory ?? '256K')!),
+        yield* env.factory.createFactory(
+          f,
+          p.kernelMemory === undefined ? DEFAULT_PROGRAM_KERNEL_MEMORY : parseMemorySize(p.kernelMemory)!,
+        ),
         `${name}: factory`,
       );
       const task = env.caps.alloc();

@@ -32,13 +32,29 @@ export interface MachineFacts {
   readonly maxRam: number;
   /** RAM a system cannot give to programs (the kernel's, sigma0's and the root task's). */
   readonly reservedRam: (ram: number) => number;
+  /**
+   * Kernel memory the programs' quotas may add up to: the kernel's root factory less
+   * what the root task keeps for itself and for each program's factory.
+   */
+  readonly kernelMemory: (programs: number) => number;
 }
+
+/** Kernel memory of the root factory of `pecan run`'s kernel (the kernel's default). */
+const ROOT_FACTORY_MEMORY = 64 * 1024 * 1024;
+/** Kernel memory the root task keeps for itself, besides its programs' quotas. */
+export const ROOT_TASK_KERNEL_MEMORY = 4 * 1024 * 1024;
+/** Kernel memory a program's factory costs its parent, besides the quota in it. */
+export const PROGRAM_FACTORY_KERNEL_MEMORY = 64 * 1024;
+/** A program's kernel-memory quota when its description gives none. */
+export const DEFAULT_PROGRAM_KERNEL_MEMORY = 256 * 1024;
 
 /** The machines Pecan ships: the PC and QEMU `virt`. */
 export const PECAN_MACHINES: MachineFacts = {
   devices: { x86_64: ['uart', 'rtc', 'disk'], aarch64: ['uart', 'rtc', 'disk'] },
   maxRam: 0xe000_0000,
   reservedRam: (ram) => Math.floor(ram / 8) + 4 * 1024 * 1024,
+  kernelMemory: (programs) =>
+    ROOT_FACTORY_MEMORY - ROOT_TASK_KERNEL_MEMORY - programs * PROGRAM_FACTORY_KERNEL_MEMORY,
 };
 
 const MEMORY = /^(\d+)\s*([KMG]?)i?B?$/i;
@@ -173,6 +189,7 @@ export function validateSystem(system: unknown, facts: MachineFacts = PECAN_MACH
   /** Device name → the program it was given to. */
   const deviceHolder = new Map<string, string>();
   let ramTotal = 0;
+  let kernelTotal = 0;
   const dependsOn = new Map<string, Set<string>>();
   for (const [name, p] of Object.entries(programs)) {
     const path = `programs.${name}`;
@@ -218,11 +235,15 @@ export function validateSystem(system: unknown, facts: MachineFacts = PECAN_MACH
     if (pRam === null || pRam % 4096 !== 0)
       add(`${path}.ram`, `must be a multiple of 4K (bytes or "4M"); got ${JSON.stringify(p.ram)}`);
     else ramTotal += pRam;
-    if (p.kernelMemory !== undefined && parseMemorySize(p.kernelMemory) === null) {
+    const pKernel =
+      p.kernelMemory === undefined ? DEFAULT_PROGRAM_KERNEL_MEMORY : parseMemorySize(p.kernelMemory);
+    if (pKernel === null) {
       add(
         `${path}.kernelMemory`,
         `must be bytes or a size like "256K"; got ${JSON.stringify(p.kernelMemory)}`,
       );
+    } else {
+      kernelTotal += pKernel;
     }
     if (p.serves !== undefined) {
       if (!Array.isArray(p.serves)) add(`${path}.serves`, 'must be an array of gate names');
@@ -297,6 +318,13 @@ export function validateSystem(system: unknown, facts: MachineFacts = PECAN_MACH
       `the programs' RAM quotas add up to ${fmt(ramTotal)}, more than the ${fmt(available)} the machine (ram ${fmt(ram)}) can give them: lower the quotas or raise machine.ram`,
     );
   }
+  const kernelAvailable = facts.kernelMemory(Object.keys(programs).length);
+  if (kernelTotal > kernelAvailable) {
+    add(
+      'programs',
+      `the programs' kernel-memory quotas add up to ${fmt(kernelTotal)}, more than the ${fmt(kernelAvailable)} the kernel can give them: lower the quotas`,
+    );
+  }
   const cycle = findCycle(dependsOn);
   if (cycle) {
     add(
@@ -324,7 +352,8 @@ function isFileRef(v: unknown): boolean {
 }
 
 function fmt(bytes: number): string {
-  return bytes % 1024 ** 2 === 0 ? `${bytes / 1024 ** 2}M` : `${bytes} bytes`;
+  if (bytes % 1024 ** 2 === 0) return `${bytes / 1024 ** 2}M`;
+  return bytes % 1024 === 0 ? `${bytes / 1024}K` : `${bytes} bytes`;
 }
 
 /** A cycle in the dependency graph, as the list of programs around it, or null. */
