@@ -39,8 +39,8 @@ export const Counter = {
 } as const;
 
 /**
- * A client of `counter.Counter`: `new CounterClient(env, cap)` for the capability `cap`. Methods are
- * generators: call them with `yield*` in a kernel thread.
+ * A client of `counter.Counter`: `new CounterClient(env, cap)` for the capability `cap`. Call its
+ * methods with `yield*` in a kernel thread, one call at a time.
  */
 export class CounterClient extends idl.Client {
   static readonly #addRaises: readonly idl.Codec<Error>[] = [OverflowCodec];
@@ -50,23 +50,31 @@ export class CounterClient extends idl.Client {
    *
    * @throws {@link Overflow} when the server raises it.
    */
-  *add(n: number): idl.UserCode<number> {
+  add(n: number): idl.UserCode<number> {
     const u = this.stub.begin('');
     u.setMr(0, Counter.opcodes.add);
     idl.putU32(u, 1, n);
-    const tag: number = yield this.env.call(this.cap, idl.msgtag(Counter.protocol, 2));
-    this.stub.check(tag, 1, CounterClient.#addRaises);
-    return idl.getU32(u, 0);
+    return this.#add.call(idl.msgtag(Counter.protocol, 2));
   }
 
+  /** `add`'s call, reused by every call: checks the reply and reads its results. */
+  readonly #add = new idl.Call(this, (tag, u) => {
+    this.stub.check(tag, 1, CounterClient.#addRaises);
+    return idl.getU32(u, 0);
+  });
+
   /** The caller's count. */
-  *get(): idl.UserCode<number> {
+  get(): idl.UserCode<number> {
     const u = this.stub.begin('');
     u.setMr(0, Counter.opcodes.get);
-    const tag: number = yield this.env.call(this.cap, idl.msgtag(Counter.protocol, 1));
+    return this.#get.call(idl.msgtag(Counter.protocol, 1));
+  }
+
+  /** `get`'s call, reused by every call: checks the reply and reads its results. */
+  readonly #get = new idl.Call(this, (tag, u) => {
     this.stub.check(tag, 1);
     return idl.getU32(u, 0);
-  }
+  });
 }
 
 /**

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { main, RunExit } from '@pecan/cli';
+import { compile, formatDiagnostics } from '@pecan/idl';
 import { describe, expect, it } from 'vitest';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -16,6 +17,13 @@ async function run(args: string[], cwd = root) {
 }
 
 describe('examples/hello through `pecan run`', () => {
+  it('has stubs that are what the IDL compiler generates from hello.idl', () => {
+    const source = readFileSync(join(root, 'examples/hello/hello.idl'), 'utf8');
+    const r = compile(source, { fileName: 'hello.idl', outputPath: () => 'hello.idl.ts' });
+    expect(formatDiagnostics(r.diagnostics)).toBe('');
+    expect(r.files[0]!.text).toBe(readFileSync(join(root, 'examples/hello/hello.idl.ts'), 'utf8'));
+  });
+
   it.each(['x86_64', 'aarch64'])(
     'boots on %s: the root task starts the programs; they print through the console on the UART',
     async (arch) => {

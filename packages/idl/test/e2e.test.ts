@@ -242,6 +242,28 @@ describe('generated stubs on the kernel: a client and servers in two tasks', () 
     expect((seen.errors[0] as Error).message).toBe('unlucky');
   });
 
+  it('a scalar method reuses one call object: no generator per call, and a failed call leaves it ready', () => {
+    const outcomes: unknown[] = [];
+    let same = false;
+    const { k } = boot(function* (env) {
+      const calc = new CalcClient(env, CALC);
+      same = calc.add(1, 2) === calc.add(3, 4);
+      outcomes.push(yield* caught(() => calc.add(3, 4)));
+      outcomes.push(yield* caught(() => calc.div(1, 0, Rounding.Down))); // raises in the reply step
+      outcomes.push(yield* caught(() => calc.div(9, 2, Rounding.Down)));
+      // A call abandoned after its first step (the system call) is started over by the next.
+      const abandoned = calc.add(5, 5);
+      abandoned.next(0);
+      outcomes.push(yield* caught(() => calc.add(20, 22)));
+    });
+    expect(k.run().dead).toEqual([]);
+    expect(same).toBe(true);
+    expect(outcomes[0]).toEqual({ returned: 7 });
+    expect(outcomes[1]).toBeInstanceOf(DivByZero);
+    expect(outcomes[2]).toEqual({ returned: { rem: 1, result: 4 } });
+    expect(outcomes[3]).toEqual({ returned: 42 });
+  });
+
   it('passes capabilities both ways through receive windows the stubs set up', () => {
     const got: Record<string, unknown> = {};
     const { k, seen, serverTask, clientTask } = boot(function* (env) {

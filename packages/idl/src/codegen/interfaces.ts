@@ -125,8 +125,8 @@ function emitClient(out: Emitter, types: TypeMapper, names: NameTable, sym: Inte
   const parent = sym.base ? names.ref(sym.base, 'Client') : 'idl.Client';
   out.line('');
   out.doc(
-    `A client of \`${sym.fqn}\`: \`new ${n}Client(env, cap)\` for the capability \`cap\`. Methods are\n` +
-      'generators: call them with `yield*` in a kernel thread.',
+    `A client of \`${sym.fqn}\`: \`new ${n}Client(env, cap)\` for the capability \`cap\`. Call its\n` +
+      'methods with `yield*` in a kernel thread, one call at a time.',
   );
   out.block(`export class ${n}Client extends ${parent} {`, () => {
     const raising = sym.methods.filter((m) => m.raises.length > 0);
@@ -152,7 +152,18 @@ function emitClientMethod(
   const s = shape(m, CLIENT_LOCALS);
   methodDoc(out, names, m);
   const params = s.args.map((a) => `${a.local}: ${types.ts(a.type)}`);
-  out.list(`*${m.name}(`, params, `): idl.UserCode<${resultType(types, s)}> {`);
+  const signature = `): idl.UserCode<${resultType(types, s)}> {`;
+  if (scalarOnly(m) && !m.oneway) {
+    // No generator: the method writes the request and returns the method's reusable
+    // idl.Call, so a call allocates nothing.
+    out.list(`${m.name}(`, params, signature);
+    out.indented(() => emitScalarClientBody(out, sym, m, s));
+    out.line('}');
+    out.line('');
+    emitScalarReply(out, sym, m, s);
+    return;
+  }
+  out.list(`*${m.name}(`, params, signature);
   if (scalarOnly(m)) out.indented(() => emitScalarClientBody(out, sym, m, s));
   else
     out.indented(() => {
@@ -189,22 +200,26 @@ function emitScalarClientBody(out: Emitter, sym: InterfaceSym, m: MethodSym, s: 
     out.line(`${scalarFn('put', a.type)}(u, ${i + 1}, ${a.local});`);
   });
   const request = `idl.msgtag(${n}.protocol, ${s.args.length + 1})`;
-  if (m.oneway) {
-    out.line(`this.stub.sent(yield this.env.send(this.cap, ${request}));`);
-    return;
-  }
-  out.line(`const tag: number = yield this.env.call(this.cap, ${request});`);
-  const raises = m.raises.length > 0 ? `, ${n}Client.#${m.name}Raises` : '';
-  out.line(`this.stub.check(tag, ${s.results.length}${raises});`);
-  if (s.results.length === 1) out.line(`return ${scalarFn('get', s.results[0]!.type)}(u, 0);`);
-  else if (s.results.length > 1) {
-    s.results.forEach((v, i) => {
-      out.line(`const ${v.local} = ${scalarFn('get', v.type)}(u, ${i});`);
-    });
-    out.line(
-      `return { ${s.results.map((v) => (v.local === v.key ? v.key : `${v.key}: ${v.local}`)).join(', ')} };`,
-    );
-  }
+  if (m.oneway) out.line(`this.stub.sent(yield this.env.send(this.cap, ${request}));`);
+  else out.line(`return this.#${m.name}.call(${request});`);
+}
+
+/** The reusable call of a scalar method: its reply is checked, then its results read. */
+function emitScalarReply(out: Emitter, sym: InterfaceSym, m: MethodSym, s: Shape): void {
+  const raises = m.raises.length > 0 ? `, ${sym.name}Client.#${m.name}Raises` : '';
+  out.doc(`\`${m.name}\`'s call, reused by every call: checks the reply and reads its results.`);
+  out.block(`readonly #${m.name} = new idl.Call(this, (tag, u) => {`, () => {
+    out.line(`this.stub.check(tag, ${s.results.length}${raises});`);
+    if (s.results.length === 1) out.line(`return ${scalarFn('get', s.results[0]!.type)}(u, 0);`);
+    else if (s.results.length > 1) {
+      s.results.forEach((v, i) => {
+        out.line(`const ${v.local} = ${scalarFn('get', v.type)}(u, ${i});`);
+      });
+      out.line(
+        `return { ${s.results.map((v) => (v.local === v.key ? v.key : `${v.key}: ${v.local}`)).join(', ')} };`,
+      );
+    }
+  }, '});');
 }
 
 /**

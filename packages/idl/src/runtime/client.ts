@@ -1,4 +1,14 @@
-import { Errno, type ThreadEnv, tagHasError, tagItems, tagLabel, tagWords, type Utcb } from '@pecan/kernel';
+import {
+  Errno,
+  type KernelEntry,
+  type ThreadEnv,
+  tagHasError,
+  tagItems,
+  tagLabel,
+  tagWords,
+  type UserCode,
+  type Utcb,
+} from '@pecan/kernel';
 import type { Codec } from './codec';
 import { IdlError } from './errors';
 import { Reader } from './reader';
@@ -115,5 +125,65 @@ export class Client {
     this.env = env;
     this.cap = cap;
     this.stub = new Stub(env, options);
+  }
+}
+
+/**
+ * One scalar method's call, reused for every call of that method on its client: what a
+ * generated scalar method returns instead of a fresh generator, so that a call
+ * allocates nothing. The method writes the request into the UTCB and returns
+ * `call(tag)`; `yield*` then takes two steps: the first yields the system call, the
+ * second gives `reply(tag, utcb)`'s result. Consume it with `yield*` at once: the
+ * next call of the same method on the same client starts it over.
+ */
+export class Call<R> {
+  private phase = 0;
+  private tag = 0;
+  private readonly step: { value: unknown; done: boolean } = { value: undefined, done: false };
+  private readonly env: ThreadEnv;
+  private readonly cap: number;
+
+  constructor(
+    client: Client,
+    /** Checks the reply's tag and reads the results from the UTCB (may throw). */
+    private readonly reply: (tag: number, utcb: Utcb) => R,
+  ) {
+    this.env = client.env;
+    this.cap = client.cap;
+  }
+
+  /** Starts the call with request tag `tag` (the MRs are already written). */
+  call(tag: number): UserCode<R> {
+    this.phase = 0;
+    this.tag = tag;
+    return this as unknown as UserCode<R>;
+  }
+
+  next(result: number): IteratorResult<KernelEntry, R> {
+    const step = this.step;
+    if (this.phase === 0) {
+      this.phase = 1;
+      step.value = this.env.call(this.cap, this.tag);
+      step.done = false;
+    } else {
+      this.phase = 0;
+      step.value = this.reply(result, this.env.utcb);
+      step.done = true;
+    }
+    return step as IteratorResult<KernelEntry, R>;
+  }
+
+  return(value: R): IteratorResult<KernelEntry, R> {
+    this.phase = 0;
+    return { value, done: true };
+  }
+
+  throw(e: unknown): never {
+    this.phase = 0;
+    throw e;
+  }
+
+  [Symbol.iterator](): this {
+    return this;
   }
 }

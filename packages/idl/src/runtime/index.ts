@@ -7,7 +7,7 @@
  */
 export type { ThreadEnv, UserCode } from '@pecan/kernel';
 export { msgtag, tagWords } from '@pecan/kernel';
-export { Client, type ClientOptions, Stub } from './client';
+export { Call, Client, type ClientOptions, Stub } from './client';
 export { type Codec, Codecs } from './codec';
 export { IdlError, IdlException } from './errors';
 export type { Flexpage } from './flexpage';

@@ -98,22 +98,26 @@ export const Calc = {
 } as const;
 
 /**
- * A client of `demo.Calc`: `new CalcClient(env, cap)` for the capability `cap`. Methods are
- * generators: call them with `yield*` in a kernel thread.
+ * A client of `demo.Calc`: `new CalcClient(env, cap)` for the capability `cap`. Call its
+ * methods with `yield*` in a kernel thread, one call at a time.
  */
 export class CalcClient extends idl.Client {
   static readonly #divRaises: readonly idl.Codec<Error>[] = [DivByZeroCodec, OverflowCodec];
 
   /** Adds two numbers. */
-  *add(a: number, b: number): idl.UserCode<number> {
+  add(a: number, b: number): idl.UserCode<number> {
     const u = this.stub.begin('');
     u.setMr(0, Calc.opcodes.add);
     idl.putI32(u, 1, a);
     idl.putI32(u, 2, b);
-    const tag: number = yield this.env.call(this.cap, idl.msgtag(Calc.protocol, 3));
+    return this.#add.call(idl.msgtag(Calc.protocol, 3));
+  }
+
+  /** `add`'s call, reused by every call: checks the reply and reads its results. */
+  readonly #add = new idl.Call(this, (tag, u) => {
     this.stub.check(tag, 1);
     return idl.getI32(u, 0);
-  }
+  });
 
   /**
    * Divides; the quotient is the return value, the remainder an out parameter.
@@ -155,12 +159,16 @@ export class CalcClient extends idl.Client {
   }
 
   /** A method without parameters or results. */
-  *ping(): idl.UserCode<void> {
+  ping(): idl.UserCode<void> {
     const u = this.stub.begin('');
     u.setMr(0, Calc.opcodes.ping);
-    const tag: number = yield this.env.call(this.cap, idl.msgtag(Calc.protocol, 1));
-    this.stub.check(tag, 0);
+    return this.#ping.call(idl.msgtag(Calc.protocol, 1));
   }
+
+  /** `ping`'s call, reused by every call: checks the reply and reads its results. */
+  readonly #ping = new idl.Call(this, (tag, u) => {
+    this.stub.check(tag, 0);
+  });
 }
 
 /**

@@ -45,20 +45,24 @@ export const File = {
 } as const;
 
 /**
- * A client of `files.File`: `new FileClient(env, cap)` for the capability `cap`. Methods are
- * generators: call them with `yield*` in a kernel thread.
+ * A client of `files.File`: `new FileClient(env, cap)` for the capability `cap`. Call its
+ * methods with `yield*` in a kernel thread, one call at a time.
  */
 export class FileClient extends ObjectClient {
   static readonly #sizeRaises: readonly idl.Codec<Error>[] = [GoneCodec];
 
   /** @throws {@link Gone} when the server raises it. */
-  *size(): idl.UserCode<bigint> {
+  size(): idl.UserCode<bigint> {
     const u = this.stub.begin('');
     u.setMr(0, File.opcodes.size);
-    const tag: number = yield this.env.call(this.cap, idl.msgtag(File.protocol, 1));
+    return this.#size.call(idl.msgtag(File.protocol, 1));
+  }
+
+  /** `size`'s call, reused by every call: checks the reply and reads its results. */
+  readonly #size = new idl.Call(this, (tag, u) => {
     this.stub.check(tag, 1, FileClient.#sizeRaises);
     return idl.getU64(u, 0);
-  }
+  });
 
   *label(): idl.UserCode<Version> {
     const w = this.stub.request(File.opcodes.label, '');
@@ -186,8 +190,8 @@ export const Dir = {
 } as const;
 
 /**
- * A client of `files.Dir`: `new DirClient(env, cap)` for the capability `cap`. Methods are
- * generators: call them with `yield*` in a kernel thread.
+ * A client of `files.Dir`: `new DirClient(env, cap)` for the capability `cap`. Call its
+ * methods with `yield*` in a kernel thread, one call at a time.
  */
 export class DirClient extends FileClient {
   *list(start: number, cookie: number): idl.UserCode<{ cookie: number; result: string[] }> {

@@ -70,8 +70,8 @@ export const Names = {
 } as const;
 
 /**
- * A client of `tricky.Names`: `new NamesClient(env, cap)` for the capability `cap`. Methods are
- * generators: call them with `yield*` in a kernel thread.
+ * A client of `tricky.Names`: `new NamesClient(env, cap)` for the capability `cap`. Call its
+ * methods with `yield*` in a kernel thread, one call at a time.
  */
 export class NamesClient extends idl.Client {
   static readonly #deleteRaises: readonly idl.Codec<Error>[] = [BadCodec];
@@ -81,7 +81,7 @@ export class NamesClient extends idl.Client {
    *
    * @throws {@link Bad} when the server raises it.
    */
-  *delete(
+  delete(
     w_: number,
     r_: number,
     tag_: number,
@@ -95,12 +95,16 @@ export class NamesClient extends idl.Client {
     idl.putU32(u, 3, tag_);
     idl.putU32(u, 4, ctx);
     idl.putU32(u, 5, impl);
-    const tag: number = yield this.env.call(this.cap, idl.msgtag(Names.protocol, 6));
+    return this.#delete.call(idl.msgtag(Names.protocol, 6));
+  }
+
+  /** `delete`'s call, reused by every call: checks the reply and reads its results. */
+  readonly #delete = new idl.Call(this, (tag, u) => {
     this.stub.check(tag, 2, NamesClient.#deleteRaises);
     const class_ = idl.getU32(u, 0);
     const result = idl.getU32(u, 1);
     return { class: class_, result };
-  }
+  });
 
   *function(let_: Keywords, yield_: Op): idl.UserCode<{ let: Keywords; result: Keywords }> {
     const w = this.stub.request(Names.opcodes.function, '');

@@ -117,8 +117,8 @@ export const Sink = {
 } as const;
 
 /**
- * A client of `kitchen.Sink`: `new SinkClient(env, cap)` for the capability `cap`. Methods are
- * generators: call them with `yield*` in a kernel thread.
+ * A client of `kitchen.Sink`: `new SinkClient(env, cap)` for the capability `cap`. Call its
+ * methods with `yield*` in a kernel thread, one call at a time.
  */
 export class SinkClient extends idl.Client {
   *put(value: Everything): idl.UserCode<void> {
@@ -260,8 +260,8 @@ export const Pager = {
 } as const;
 
 /**
- * A client of `kitchen.Pager`: `new PagerClient(env, cap)` for the capability `cap`. Methods are
- * generators: call them with `yield*` in a kernel thread.
+ * A client of `kitchen.Pager`: `new PagerClient(env, cap)` for the capability `cap`. Call its
+ * methods with `yield*` in a kernel thread, one call at a time.
  */
 export class PagerClient extends idl.Client {
   *map(memory: idl.Flexpage): idl.UserCode<void> {

@@ -51,8 +51,8 @@ export const Object = {
 } as const;
 
 /**
- * A client of `base.Object`: `new ObjectClient(env, cap)` for the capability `cap`. Methods are
- * generators: call them with `yield*` in a kernel thread.
+ * A client of `base.Object`: `new ObjectClient(env, cap)` for the capability `cap`. Call its
+ * methods with `yield*` in a kernel thread, one call at a time.
  */
 export class ObjectClient extends idl.Client {
   static readonly #versionRaises: readonly idl.Codec<Error>[] = [GoneCodec];
