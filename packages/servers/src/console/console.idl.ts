@@ -34,8 +34,8 @@ export const Console = {
 } as const;
 
 /**
- * A client of `pecan.Console`: `new ConsoleClient(env, cap)` for the capability `cap`. Methods are
- * generators: call them with `yield*` in a kernel thread.
+ * A client of `pecan.Console`: `new ConsoleClient(env, cap)` for the capability `cap`. Call its
+ * methods with `yield*` in a kernel thread, one call at a time.
  */
 export class ConsoleClient extends idl.Client {
   static readonly #bindInputRaises: readonly idl.Codec<Error>[] = [NotInputCodec];

@@ -100,8 +100,8 @@ export const Namespace = {
 } as const;
 
 /**
- * A client of `pecan.Namespace`: `new NamespaceClient(env, cap)` for the capability `cap`. Methods are
- * generators: call them with `yield*` in a kernel thread.
+ * A client of `pecan.Namespace`: `new NamespaceClient(env, cap)` for the capability `cap`. Call its
+ * methods with `yield*` in a kernel thread, one call at a time.
  */
 export class NamespaceClient extends idl.Client {
   static readonly #registerRaises: readonly idl.Codec<Error>[] = [ExistsCodec, BadNameCodec, FullCodec];
