@@ -146,6 +146,14 @@ describe('pecan run: time, pace and status', () => {
     expect(parseVirtualTime(0.5, 1e9)).toBeNull();
   });
 
+  it('reports a deadlock with the threads involved and what each waits for, with exit code 3', async () => {
+    const r = await run([join(here, 'fixtures/deadlock/system.ts')]);
+    expect(r.code).toBe(RunExit.DEADLOCK);
+    expect(r.out).toMatch(
+      /stopped: {6}deadlock — deadlock: "server" waits for "server" to receive \(through gate "server\/work for server"\); "client" waits for a reply from "server" \(3 other thread\(s\) wait for requests or interrupts\) at \d+ cycles/,
+    );
+  });
+
   it('reports a program that crashed and was not restarted, with exit code 4', async () => {
     const r = await run([busy]);
     expect(r.code).toBe(RunExit.FAULT);

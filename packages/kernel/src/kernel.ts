@@ -1214,6 +1214,7 @@ export class Kernel {
 
   private stop(reason: StopReason): RunResult {
     const blocked: BlockedThread[] = [];
+    const stuck: BlockedThread[] = [];
     const dead: DeadThread[] = [];
     for (const t of this.threads) {
       if (t.state === ThreadState.DEAD && t.deathReason !== 'exited') {
@@ -1224,13 +1225,21 @@ export class Kernel {
         t.state === ThreadState.RECV_WAIT ||
         t.state === ThreadState.REPLY_WAIT
       ) {
-        blocked.push({ thread: t.name, state: t.state, waitingFor: describeWait(t) });
+        const entry = { thread: t.name, state: t.state, waitingFor: describeWait(t) };
+        blocked.push(entry);
+        // Stuck on a particular thread; open waits and waits for interrupts are not.
+        if (t.state !== ThreadState.RECV_WAIT || t.partner) stuck.push(entry);
       }
     }
     const time = this.now();
+    // A deadlock names the threads stuck on a particular partner; the others (servers
+    // in an open wait, drivers waiting for interrupts) are counted, not listed.
+    const others = blocked.length - stuck.length;
     const head =
       reason === 'deadlock'
-        ? `deadlock: ${blocked.map((b) => `"${b.thread}" waits for ${b.waitingFor}`).join('; ')}`
+        ? `deadlock: ${stuck.map((b) => `"${b.thread}" waits for ${b.waitingFor}`).join('; ')}${
+            others > 0 ? ` (${others} other thread(s) wait for requests or interrupts)` : ''
+          }`
         : reason === 'idle'
           ? `idle: ${blocked.length} thread(s) wait for requests that no one can send`
           : reason === 'exited'

@@ -208,18 +208,22 @@ function emitScalarClientBody(out: Emitter, sym: InterfaceSym, m: MethodSym, s: 
 function emitScalarReply(out: Emitter, sym: InterfaceSym, m: MethodSym, s: Shape): void {
   const raises = m.raises.length > 0 ? `, ${sym.name}Client.#${m.name}Raises` : '';
   out.doc(`\`${m.name}\`'s call, reused by every call: checks the reply and reads its results.`);
-  out.block(`readonly #${m.name} = new idl.Call(this, (tag, u) => {`, () => {
-    out.line(`this.stub.check(tag, ${s.results.length}${raises});`);
-    if (s.results.length === 1) out.line(`return ${scalarFn('get', s.results[0]!.type)}(u, 0);`);
-    else if (s.results.length > 1) {
-      s.results.forEach((v, i) => {
-        out.line(`const ${v.local} = ${scalarFn('get', v.type)}(u, ${i});`);
-      });
-      out.line(
-        `return { ${s.results.map((v) => (v.local === v.key ? v.key : `${v.key}: ${v.local}`)).join(', ')} };`,
-      );
-    }
-  }, '});');
+  out.block(
+    `readonly #${m.name} = new idl.Call(this, (tag, u) => {`,
+    () => {
+      out.line(`this.stub.check(tag, ${s.results.length}${raises});`);
+      if (s.results.length === 1) out.line(`return ${scalarFn('get', s.results[0]!.type)}(u, 0);`);
+      else if (s.results.length > 1) {
+        s.results.forEach((v, i) => {
+          out.line(`const ${v.local} = ${scalarFn('get', v.type)}(u, ${i});`);
+        });
+        out.line(
+          `return { ${s.results.map((v) => (v.local === v.key ? v.key : `${v.key}: ${v.local}`)).join(', ')} };`,
+        );
+      }
+    },
+    '});',
+  );
 }
 
 /**

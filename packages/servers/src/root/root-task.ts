@@ -28,6 +28,7 @@ import {
   memFpage,
   msgtag,
   nameObject,
+  OBJECT_NAME_MAX,
   objFpage,
   type Program,
   Proto,
@@ -157,8 +158,8 @@ export function rootTask(
       check(yield* new FactoryRef(env, f).createTask(task), `${name}: task`);
       check(yield* new FactoryRef(env, f).createThread(thread), `${name}: thread`);
       // Names for traces and reports: the program's, as in a `ps` listing.
-      yield* nameObject(env, task, name);
-      yield* nameObject(env, thread, name);
+      yield* nameObject(env, task, objectName(name));
+      yield* nameObject(env, thread, objectName(name));
       factories.set(name, f);
       tasks.set(name, task);
       threads.set(name, thread);
@@ -187,6 +188,7 @@ export function rootTask(
       const label = (index + 1) << 4;
       const pagerGate = env.caps.alloc();
       check(yield* env.factory.createGate(pagerGate, pagerThread, label), `${name}: pager gate`);
+      yield* nameObject(env, pagerGate, objectName(`${name} pager`));
       pagesLeft.set(label, Math.floor(parseMemorySize(p.ram ?? '4M')! / PAGE));
       const log = env.caps.alloc();
       check(yield* new FactoryRef(env, factories.get(name)!).createLog(log), `${name}: log`);
@@ -199,6 +201,7 @@ export function rootTask(
       // Its exception handler: a gate to this thread, labelled with the program.
       const watchGate = env.caps.alloc();
       check(yield* env.factory.createGate(watchGate, me, label), `${name}: watch gate`);
+      yield* nameObject(env, watchGate, objectName(`${name} watch`));
       yield* give(watchGate, EXCEPTION_HANDLER_SLOT, CapRights.RW);
       const caps: Record<string, number> = {};
       const devices: Record<string, DeviceAccess> = {};
@@ -216,6 +219,7 @@ export function rootTask(
             yield* env.factory.createGate(clientGate, threads.get(server)!, clientLabel),
             `${name}: gate to ${c.gate}`,
           );
+          yield* nameObject(env, clientGate, objectName(`${c.gate} for ${name}`));
           yield* give(clientGate, slot, rightsOf(c.rights));
           caps[capName] = capIndex(slot++);
           const table = clientsOf.get(server) ?? {};
@@ -351,6 +355,14 @@ function exitReporting(mod: Program): Program {
     wrappers.set(mod, w);
   }
   return w;
+}
+
+/**
+ * `name` cut to what the kernel keeps of an object's name. Program and gate names are
+ * ASCII (validation), so cutting by characters cuts by bytes.
+ */
+function objectName(name: string): string {
+  return name.slice(0, OBJECT_NAME_MAX);
 }
 
 function take(pages: Map<number, number>, label: number): boolean {
