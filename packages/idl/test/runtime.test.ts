@@ -1,9 +1,18 @@
-import { type Codec, Codecs, type Flexpage, IdlError, Reader, Writer } from '@pecan/idl/runtime';
+import {
+  type Codec,
+  Codecs,
+  type Flexpage,
+  IdlError,
+  Reader,
+  ReceiveWindows,
+  Writer,
+} from '@pecan/idl/runtime';
 import {
   Errno,
   FIASCO_AMD64_UTCB,
   ioFpage,
   memFpage,
+  type ThreadEnv,
   tagItems,
   tagLabel,
   tagWords,
@@ -283,5 +292,30 @@ describe('runtime marshalling', () => {
     expect(read([0x8, memFpage(0, 12, 4)], (r) => r.cap(), 1)).toBe(-Errno.EINVAL); // not an object fpage
     expect(read([0, 16 * 4096 + 0x30], (r) => r.cap(), 1)).toBe(-Errno.EINVAL); // not a map item
     expect(read([0x8, 16 * 4096 + 0x30], (r) => r.fpage(), 1)).toBe(-Errno.EINVAL);
+  });
+});
+
+describe('receive windows', () => {
+  it('clear BR0 for a message without items once, and again whenever a buffer register was written', () => {
+    const u = utcb();
+    let next = 100;
+    const env = { utcb: u, caps: { alloc: () => 4096 * next++ } } as unknown as ThreadEnv;
+    const w = new ReceiveWindows(env);
+    u.setBr(0, 0x1234);
+    w.arm('');
+    expect(u.br(0)).toBe(0);
+    // Nothing wrote a buffer register since: arming again leaves them alone.
+    const version = u.brVersion;
+    w.arm('');
+    expect(u.brVersion).toBe(version);
+    // Someone else armed a window (another stub, sigma0, env.receiveCapInto): cleared again.
+    u.setBr(0, 0x5678);
+    w.arm('');
+    expect(u.br(0)).toBe(0);
+    // Its own windows for a capability, then none: cleared.
+    w.arm('c');
+    expect(u.br(0)).not.toBe(0);
+    w.arm('');
+    expect(u.br(0)).toBe(0);
   });
 });

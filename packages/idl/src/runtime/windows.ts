@@ -18,6 +18,8 @@ export class ReceiveWindows {
   /** Per item position of the last armed set: the cap index armed there, or -1. */
   private readonly armed: number[] = [];
   private armedCount = 0;
+  /** The UTCB's `brVersion` right after this object cleared BR0; -1 when it has not. */
+  private clearedAt = -1;
 
   constructor(
     private readonly env: ThreadEnv,
@@ -28,9 +30,12 @@ export class ReceiveWindows {
   arm(kinds: string): void {
     const u = this.env.utcb;
     if (kinds.length === 0) {
-      // The common case, a message without typed items: no window at all.
-      u.setBr(0, 0);
+      // The common case, a message without typed items: no window at all. BR0 is still
+      // clear when no buffer register was written since this object cleared it.
       this.armedCount = 0;
+      if (this.clearedAt === u.brVersion) return;
+      u.setBr(0, 0);
+      this.clearedAt = u.brVersion;
       return;
     }
     let next = 0;

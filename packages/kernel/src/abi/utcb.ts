@@ -53,6 +53,12 @@ export class Utcb {
   private readonly u64: BigUint64Array;
   private readonly f64: Float64Array;
   readonly layout: UtcbLayout;
+  /**
+   * Bumped by every write of a buffer register or the buffer descriptor through this
+   * object, so that code that armed the windows can tell that nobody rearmed them since
+   * (the kernel never writes them). Writes through memory bypass it.
+   */
+  brVersion = 0;
 
   constructor(buffer: ArrayBuffer, byteOffset: number, layout: UtcbLayout) {
     this.layout = layout;
@@ -114,6 +120,7 @@ export class Utcb {
 
   /** Sets buffer register `i`. */
   setBr(i: number, v: number): void {
+    this.brVersion++;
     this.setWord(this.layout.bdrIndex + 1 + i, v);
   }
 
@@ -123,6 +130,7 @@ export class Utcb {
   }
 
   set bdr(v: number) {
+    this.brVersion++;
     this.setWord(this.layout.bdrIndex, v);
   }
 
