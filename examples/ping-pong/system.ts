@@ -21,6 +21,7 @@ import {
   type Platform,
   program,
   type ThreadEnv,
+  tagHasError,
   tagLabel,
   type UserCode,
 } from '@pecan/kernel';
@@ -46,6 +47,11 @@ export const squaresServer = program(function* squaresServer(env: ThreadEnv): Us
   let served = 0;
   let tag: number = yield env.wait();
   for (;;) {
+    if (tagHasError(tag)) {
+      // The reply failed (the caller went away): no request to answer, so wait.
+      tag = yield env.wait();
+      continue;
+    }
     let reply = msgtag(BAD_REQUEST, 0);
     if (tagLabel(tag) === SQUARES_PROTOCOL && (tag & 0x3f) === 1) {
       const n = env.utcb.mr(0);

@@ -2,7 +2,7 @@
  * The host end of the machine's console UART for `pecan run`: where its output goes
  * (`machine.console.sink`) and where its input comes from (`machine.console.source`).
  */
-import { createWriteStream, readFileSync, type WriteStream } from 'node:fs';
+import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { SerialHost } from '@pecan/devices';
 import type { ConsoleDescription } from '@pecan/servers';
@@ -14,14 +14,16 @@ import type { ConsoleDescription } from '@pecan/servers';
 export class ConsoleOutput {
   private line: number[] = [];
   private readonly decoder = new TextDecoder();
-  private file: WriteStream | null = null;
+  /** The sink file's descriptor, opened (and so checked) up front. */
+  private file: number | null = null;
 
   constructor(
     sink: ConsoleDescription['sink'],
-    cwd: string,
+    /** The description's folder, which a sink file's path is relative to. */
+    base: string,
     private readonly write: (text: string) => void,
   ) {
-    if (typeof sink === 'object') this.file = createWriteStream(resolve(cwd, sink.file));
+    if (typeof sink === 'object') this.file = openSync(resolve(base, sink.file), 'w');
     else if (sink === 'none') this.write = () => {};
   }
 
@@ -35,16 +37,16 @@ export class ConsoleOutput {
     this.line = [];
   };
 
-  /** Passes on a last line without its newline. */
-  async close(): Promise<void> {
+  /** Passes on a last line without its newline, and closes a sink file. */
+  close(): void {
     if (this.line.length > 0) this.emit(`${this.decoder.decode(Uint8Array.from(this.line))}\n`);
     this.line = [];
-    const file = this.file;
-    if (file) await new Promise<void>((done) => file.end(done));
+    if (this.file !== null) closeSync(this.file);
+    this.file = null;
   }
 
   private emit(text: string): void {
-    if (this.file) this.file.write(text);
+    if (this.file !== null) writeSync(this.file, text);
     else this.write(text);
   }
 }

@@ -20,7 +20,8 @@ Commands:
   trace summarize <out.json>                      per-CPU, per-thread and per-channel tables of a --trace file
 
 Exit codes of run: 0 ran to completion, 1 a file did not load, 2 bad usage or an
-invalid description, 3 deadlock, 4 an unhandled fault, 5 --until reached.
+invalid description, 3 deadlock, 4 an unhandled fault or a program that crashed for
+good, 5 --until reached.
 `;
 
 /** Where the command reads and writes; tests pass their own. */

@@ -166,7 +166,8 @@ async function openDisks(system: SystemDescription, base: string): Promise<Block
   const disks: BlockBackend[] = [];
   for (const d of system.machine.disks ?? []) {
     const size = d.size === undefined ? undefined : parseMemorySize(d.size)!;
-    if (d.file === undefined) disks.push(new MemoryBlockBackend(size! / SECTOR_BYTES));
+    if (d.file === undefined)
+      disks.push(new MemoryBlockBackend(size! / SECTOR_BYTES, { readOnly: d.readOnly === true }));
     else
       disks.push(
         await FileBlockBackend.open(resolve(base, d.file), {
@@ -183,69 +184,107 @@ export async function runSystemFile(file: string, options: RunOptions, io: RunIo
   const path = resolve(io.cwd, file);
   const loaded = await load(file, path, io);
   if (typeof loaded === 'number') return loaded;
-  const { system, modules } = loaded;
-  const arch = options.arch ?? system.machine.arch;
+  const arch = options.arch ?? loaded.system.machine.arch;
   if (arch !== 'x86_64' && arch !== 'aarch64') {
     io.stderr(`pecan run: unknown --arch ${arch}; choose x86_64 or aarch64\n`);
     return RunExit.USAGE;
   }
   let disks: BlockBackend[];
   try {
-    disks = await openDisks(system, dirname(path));
+    disks = await openDisks(loaded.system, dirname(path));
   } catch (e) {
-    io.stderr(`pecan run: machine.disks: ${e instanceof Error ? e.message : String(e)}\n`);
+    io.stderr(`pecan run: machine.disks: ${message(e)}\n`);
     return RunExit.LOAD_ERROR;
   }
-  const status = new StatusLine(io);
-  const output = new ConsoleOutput(system.machine.console?.sink, io.cwd, (text) => status.print(text));
-  const ramSize = parseMemorySize(system.machine.ram ?? '128M')!;
-  const onSerialOutput = output.byte;
-  const platform: Platform & { readonly uart: SerialHost } =
-    arch === 'x86_64'
-      ? createX86Platform({ ramSize, disks, onSerialOutput })
-      : createArmPlatform({ ramSize, disks, onSerialOutput });
-  const until = options.until === undefined ? Infinity : parseVirtualTime(options.until, platform.cpuHz);
-  if (until === null) {
-    io.stderr(`pecan run: --until needs cycles or a duration like 20ms; got ${options.until}\n`);
-    return RunExit.USAGE;
-  }
-  let input: ConsoleInputFeed;
   try {
-    input = new ConsoleInputFeed(system.machine.console?.source, dirname(path), platform.uart, io.stdin);
+    return await runMachine({ ...loaded, arch, disks, base: dirname(path) }, options, io);
+  } finally {
+    await Promise.all(disks.map((d) => (d instanceof FileBlockBackend ? d.close() : d.flush())));
+  }
+}
+
+function message(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+/** A loaded system and its machine's parts, ready to boot. */
+interface Machine {
+  readonly system: SystemDescription;
+  readonly modules: Readonly<Record<string, Program>>;
+  readonly arch: 'x86_64' | 'aarch64';
+  readonly disks: BlockBackend[];
+  /** The description's folder: console files are relative to it. */
+  readonly base: string;
+}
+
+/** Builds the machine, boots the system and runs it; the console sink is closed after. */
+async function runMachine(m: Machine, options: RunOptions, io: RunIo): Promise<number> {
+  const { system, modules, arch, disks, base } = m;
+  const status = new StatusLine(io);
+  const sink = system.machine.console?.sink ?? 'stdout';
+  let output: ConsoleOutput;
+  try {
+    output = new ConsoleOutput(sink, base, (text) => status.print(text));
   } catch (e) {
-    io.stderr(`pecan run: machine.console.source: ${e instanceof Error ? e.message : String(e)}\n`);
+    io.stderr(`pecan run: machine.console.sink: ${message(e)}\n`);
     return RunExit.LOAD_ERROR;
   }
-  const kernel = new Kernel({
-    platform,
-    cpus: system.machine.cpus ?? 1,
-    seed: options.seed ?? 0,
-    logSink: (e) => status.print(`${e.text}\n`),
-  });
-  const counters = { pageFaults: 0 };
-  kernel.events.on('ipc', (e) => {
-    if (e.kind === 'page-fault') counters.pageFaults++;
-  });
-  /** The last unhandled or handled exception of each task, for the report. */
-  const exceptions = new Map<string, string>();
-  kernel.events.on('exception', (e) => exceptions.set(e.thread.task?.name ?? e.thread.name, e.description));
-  const recorder = options.trace ? new TraceRecorder(kernel) : null;
-  const booted = bootSystem(kernel, system, modules, { consoleIsTty: io.isTty === true });
-
-  const result = await runLoop(kernel, platform, input, {
-    until,
-    realtime: options.realtime === true,
-    status,
-    pageFaults: () => counters.pageFaults,
-    now: io.now ?? (() => performance.now()),
-  });
-  status.clear();
-  input.close();
-  await output.close();
-  await Promise.all(disks.map((d) => (d instanceof FileBlockBackend ? d.close() : d.flush())));
-  if (recorder && options.trace)
-    writeFileSync(resolve(io.cwd, options.trace), exportChromeTrace(recorder.finish()));
-  return report(kernel, platform, booted, result, counters.pageFaults, exceptions, io);
+  try {
+    const ramSize = parseMemorySize(system.machine.ram ?? '128M')!;
+    const onSerialOutput = output.byte;
+    const platform: Platform & { readonly uart: SerialHost } =
+      arch === 'x86_64'
+        ? createX86Platform({ ramSize, disks, onSerialOutput })
+        : createArmPlatform({ ramSize, disks, onSerialOutput });
+    const until = options.until === undefined ? Infinity : parseVirtualTime(options.until, platform.cpuHz);
+    if (until === null) {
+      io.stderr(`pecan run: --until needs cycles or a duration like 20ms; got ${options.until}\n`);
+      return RunExit.USAGE;
+    }
+    let input: ConsoleInputFeed;
+    try {
+      input = new ConsoleInputFeed(system.machine.console?.source, base, platform.uart, io.stdin);
+    } catch (e) {
+      io.stderr(`pecan run: machine.console.source: ${message(e)}\n`);
+      return RunExit.LOAD_ERROR;
+    }
+    const kernel = new Kernel({
+      platform,
+      cpus: system.machine.cpus ?? 1,
+      seed: options.seed ?? 0,
+      logSink: (e) => status.print(`${e.text}\n`),
+    });
+    const counters = { pageFaults: 0 };
+    kernel.events.on('ipc', (e) => {
+      if (e.kind === 'page-fault') counters.pageFaults++;
+    });
+    /** The last exception of each task (handled or not), for the report. */
+    const exceptions = new Map<string, string>();
+    kernel.events.on('exception', (e) => exceptions.set(e.thread.task?.name ?? e.thread.name, e.description));
+    const recorder = options.trace ? new TraceRecorder(kernel) : null;
+    let booted: BootedSystem;
+    try {
+      // Colour only where it is seen: on the terminal the console's output goes to.
+      booted = bootSystem(kernel, system, modules, { consoleIsTty: sink === 'stdout' && io.isTty === true });
+    } catch (e) {
+      io.stderr(`pecan run: cannot boot the system: ${message(e)}\n`);
+      return RunExit.USAGE;
+    }
+    const result = await runLoop(kernel, platform, input, {
+      until,
+      realtime: options.realtime === true,
+      status,
+      pageFaults: () => counters.pageFaults,
+      now: io.now ?? (() => performance.now()),
+    });
+    status.clear();
+    input.close();
+    if (recorder && options.trace)
+      writeFileSync(resolve(io.cwd, options.trace), exportChromeTrace(recorder.finish()));
+    return report(kernel, platform, booted, result, counters.pageFaults, exceptions, io);
+  } finally {
+    output.close();
+  }
 }
 
 interface LoopOptions {

@@ -89,13 +89,14 @@ describe('pecan run: the console', () => {
     ]);
   });
 
-  it('writes the console to a file with sink { file }, and keeps the root task’s log on stdout', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'pecan-sink-'));
-    const file = join(dir, 'console.txt');
-    const r = await run([echoJson({ sink: { file }, source: { text: 'hello\nquit\n' } })]);
+  it('writes the console to a file with sink { file } (next to the description, never coloured), and keeps the root task’s log on stdout', async () => {
+    const system = echoJson({ sink: { file: 'console.txt' }, source: { text: 'hello\nquit\n' } });
+    const r = await run([system], { isTty: true });
     expect(r.err).toBe('');
     expect(r.code).toBe(RunExit.OK);
-    expect(readFileSync(file, 'utf8')).toBe('[reader] type away\n[reader] HELLO\n');
+    expect(readFileSync(join(dirname(system), 'console.txt'), 'utf8')).toBe(
+      '[reader] type away\n[reader] HELLO\n',
+    );
     expect(consoleLines(r.out)).toEqual([
       'root: started console',
       'root: started reader',
@@ -109,6 +110,12 @@ describe('pecan run: the console', () => {
     const r = await run([echoJson({ source: { file: join(dir, 'input.txt') } })]);
     expect(r.code).toBe(RunExit.OK);
     expect(consoleLines(r.out)).toContain('[reader] FROM A FILE');
+  });
+
+  it('names a sink file that cannot be written, with exit code 1', async () => {
+    const r = await run([echoJson({ sink: { file: '/nonexistent/console.txt' } })]);
+    expect(r.code).toBe(RunExit.LOAD_ERROR);
+    expect(r.err).toMatch(/^pecan run: machine\.console\.sink: ENOENT: no such file or directory/);
   });
 
   it('names a missing input file, with exit code 1', async () => {

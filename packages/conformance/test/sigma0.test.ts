@@ -45,6 +45,19 @@ describe.each(BACKENDS)('sigma0 on $name', (backend) => {
     expect(got).toEqual([ram + 0x10_0000, 0x1234_5678, -Errno.EBUSY]);
   });
 
+  it('goes back to waiting when its reply fails (a request sent without waiting), and serves the next', () => {
+    let pa = 0;
+    const { result } = runClient(backend, function* (env) {
+      env.utcb.setMr(0, Sigma0Op.FPAGE_ANY);
+      env.utcb.setMr(1, memFpage(0, 12, 7));
+      yield env.send(PAGER, msgtag(Proto.SIGMA0, 2)); // nobody waits for the reply
+      pa = yield* new Sigma0Client(env, PAGER).any(12, 0x3000_0000);
+    });
+    expect(result.reason).toBe('idle');
+    expect(result.dead).toEqual([]);
+    expect(pa).toBeGreaterThan(0);
+  });
+
   it('gives any frame: distinct frames, and large blocks aligned to their size', () => {
     const got: number[] = [];
     const { result } = runClient(backend, function* (env) {

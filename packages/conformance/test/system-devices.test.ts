@@ -6,7 +6,7 @@
 import { MemoryBlockBackend } from '@pecan/devices';
 import { createArmPlatform } from '@pecan/hw-arm';
 import { createX86Platform } from '@pecan/hw-x86';
-import { Kernel, type Platform, program, type ThreadEnv, type UserCode } from '@pecan/kernel';
+import { Errno, Kernel, type Platform, program, type ThreadEnv, type UserCode } from '@pecan/kernel';
 import {
   bootSystem,
   ConsoleInput,
@@ -16,6 +16,7 @@ import {
   NotInput,
   namedCap,
   openVirtioBlkDevice,
+  PECAN_MACHINES,
   programEnvironment,
   systemConsole,
   validateSystem,
@@ -31,12 +32,12 @@ type Machine = Platform & { readonly uart: { receive(bytes: string): void; takeO
 const MACHINES = [
   {
     arch: 'x86_64' as const,
-    create: (disks: MemoryBlockBackend[] = []): Machine =>
+    create: (disks: readonly MemoryBlockBackend[] = []): Machine =>
       createX86Platform({ ramSize: 32 * MiB, rtcEpochMs: EPOCH_MS, disks }),
   },
   {
     arch: 'aarch64' as const,
-    create: (disks: MemoryBlockBackend[] = []): Machine =>
+    create: (disks: readonly MemoryBlockBackend[] = []): Machine =>
       createArmPlatform({ ramSize: 32 * MiB, rtcEpochMs: EPOCH_MS, disks }),
   },
 ];
@@ -78,7 +79,10 @@ describe.each(MACHINES)('system devices on $arch', ({ arch, create }) => {
     expect(platform.uart.takeOutput()).toBe('[reader] ready\n');
     // Typed while the system waits, as a terminal sends it: the reader sleeps on its
     // Irq in between, and the console wakes it when the UART's interrupt brings input.
-    platform.uart.receive('hello\r\nwor');
+    // A terminal's \r\n may arrive in two pieces: still one line ending.
+    platform.uart.receive('hello\r');
+    expect(k.run().reason).toBe('idle');
+    platform.uart.receive('\nwor');
     expect(k.run().reason).toBe('idle');
     platform.uart.receive('ld\nquit\n');
     expect(k.run().reason).toBe('idle');
@@ -144,6 +148,21 @@ describe.each(MACHINES)('system devices on $arch', ({ arch, create }) => {
     expect(irqCap).toBe(512 * 4096);
   });
 
+  it('gives a device’s Irq with the rights the description names: without s it cannot attach', () => {
+    const k = new Kernel({ platform: create() });
+    const system = defineSystem({
+      machine: { arch },
+      programs: { clock: { module: './clock.ts', caps: { rtc: { device: 'rtc', rights: 'rw' } } } },
+    });
+    let attached = 0;
+    const clock = program(function* (env: ThreadEnv): UserCode<void> {
+      attached = yield* env.irq(yield* namedCap(env, 'rtc')).attach(0x40);
+    });
+    bootSystem(k, system, { clock });
+    expect(k.run().dead).toEqual([]);
+    expect(attached).toBe(-Errno.EPERM);
+  });
+
   it('hands a disk to its driver program with DMA memory; requests complete by interrupt', async () => {
     const disk = new MemoryBlockBackend(128);
     const k = new Kernel({ platform: create([disk]) });
@@ -167,6 +186,27 @@ describe.each(MACHINES)('system devices on $arch', ({ arch, create }) => {
     expect(log).toEqual(['write 0', 'read true', 'interrupt 128 sectors, 2 interrupts']);
   });
 
+  it('refuses writes to a read-only disk with −EIO, and reads it', async () => {
+    const image = new Uint8Array(128 * 512).fill(7);
+    const k = new Kernel({ platform: create([new MemoryBlockBackend(image, { readOnly: true })]) });
+    const system = defineSystem({
+      machine: { arch, disks: [{ size: '64K', readOnly: true }] },
+      programs: { store: { module: './store.ts', caps: { disk: { device: 'disk0' } } } },
+    });
+    const log: unknown[] = [];
+    const store = program(function* (env: ThreadEnv): UserCode<void> {
+      const driver = yield* openVirtioBlkDevice(env, (yield* programEnvironment(env)).devices!.disk!);
+      if (typeof driver === 'string') throw new Error(driver);
+      log.push(yield* driver.write(0, new Uint8Array(512)));
+      const back = yield* driver.read(0, 1);
+      log.push(typeof back === 'number' ? back : back[0]);
+    });
+    bootSystem(k, system, { store });
+    expect((await k.runAsync()).dead).toEqual([]);
+    expect(log).toEqual([-Errno.EIO, 7]);
+    expect(image[0]).toBe(7);
+  });
+
   it('names each program’s task and thread after the program, for traces and reports', () => {
     const k = new Kernel({ platform: create() });
     const system = defineSystem({
@@ -180,6 +220,28 @@ describe.each(MACHINES)('system devices on $arch', ({ arch, create }) => {
     k.run();
     const names = [...k.threads].map((t) => `${t.task?.name}/${t.name}`).sort();
     expect(names).toEqual(['alpha/alpha', 'beta/beta', 'root/root', 'root/root.pager', 'sigma0/sigma0']);
+  });
+});
+
+describe('kernel-memory quotas', () => {
+  it.each(MACHINES)('boot on $arch at exactly what validation allows', ({ arch, create }) => {
+    const limit = PECAN_MACHINES.kernelMemory(2);
+    const system = {
+      machine: { arch },
+      programs: {
+        a: { module: './a.ts', kernelMemory: limit - MiB },
+        b: { module: './b.ts', kernelMemory: MiB },
+      },
+    };
+    expect(validateSystem(system)).toEqual([]);
+    const k = new Kernel({ platform: create() });
+    const idle = program(function* (env: ThreadEnv): UserCode<void> {
+      yield env.wait();
+    });
+    bootSystem(k, system, { a: idle, b: idle });
+    const r = k.run();
+    expect(r.reason).toBe('idle');
+    expect(r.dead).toEqual([]);
   });
 });
 

@@ -142,7 +142,7 @@ export function attachVirtioDisks(
 ): VirtioMmioTransport[] {
   return disks.map((backend, slot) => {
     const t = new VirtioMmioTransport({
-      device: new VirtioBlk({ backend }),
+      device: new VirtioBlk({ backend, readOnly: backend.readOnly === true }),
       irq: place.irq(slot),
       dma: place.dma,
       work: place.work,

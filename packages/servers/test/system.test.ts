@@ -91,8 +91,37 @@ describe('system descriptions', () => {
       {
         path: 'programs',
         message:
-          "the programs' kernel-memory quotas add up to 60M, more than the 61312K the kernel can give them: lower the quotas",
+          "the programs' kernel-memory quotas add up to 60M, more than the 60032K the kernel can give them: lower the quotas",
       },
+    ]);
+  });
+
+  it('reports a device named twice, by one program or two, and disks the machine cannot take', () => {
+    const issues = validateSystem({
+      machine: { arch: 'x86_64', disks: Array.from({ length: 9 }, () => ({ size: '1M', readOnly: 'yes' })) },
+      programs: {
+        a: { module: './a.ts', caps: { one: { device: 'uart' }, two: { device: 'uart' } } },
+        b: { module: './b.ts', caps: { d: { device: 'disk0' }, e: { device: 'disk00' } } },
+        c: { module: './c.ts', caps: { d: { device: 'disk0' } } },
+      },
+    });
+    expect(issues.map((i) => `${i.path}: ${i.message}`)).toEqual([
+      ...Array.from({ length: 9 }, (_, i) => `machine.disks.${i}.readOnly: must be true or false`),
+      'machine.disks: the x86_64 machine takes at most 8 disks (its virtio-mmio transports); got 9',
+      'programs.a.caps.two.device: device "uart" is already one of this program\'s capabilities; name it once',
+      'programs.b.caps.e.device: the x86_64 machine has no device "disk00"; it has uart, rtc, disk<N> (N from 0, one per machine.disks entry)',
+      'programs.c.caps.d.device: device "disk0" is already given to programs.b: a device has one driver; give the others a gate to it',
+    ]);
+  });
+
+  it('reports a disk size that is not a size once', () => {
+    const issues = validateSystem({
+      machine: { arch: 'x86_64', disks: [{ size: 'lots' }, { size: 1000 }] },
+      programs: { a: { module: './a.ts' } },
+    });
+    expect(issues.map((i) => `${i.path}: ${i.message}`)).toEqual([
+      'machine.disks.0.size: must be bytes or a size like "16M"; got "lots"',
+      'machine.disks.1.size: must be a whole number of 512-byte sectors',
     ]);
   });
 
@@ -127,12 +156,14 @@ describe('system descriptions', () => {
         maxRam: 2 ** 32,
         reservedRam: () => 0,
         kernelMemory: () => 2 ** 32,
+        maxDisks: { x86_64: 8, aarch64: 8 },
       },
     );
     expect(issues).toEqual([
       {
         path: 'programs.d.caps.ports.device',
-        message: 'the aarch64 machine has no device "ioports"; it has uart, disk',
+        message:
+          'the aarch64 machine has no device "ioports"; it has uart, disk<N> (N from 0, one per machine.disks entry)',
       },
       {
         path: 'programs.d.caps.disk.device',

@@ -14,6 +14,8 @@ export const SECTOR_SIZE = 512;
  */
 export interface BlockBackend {
   readonly sectors: number;
+  /** The disk takes no writes: its device offers VIRTIO_BLK_F_RO (default false). */
+  readonly readOnly?: boolean;
   /** Reads `dst.length` bytes starting at sector `sector`. */
   read(sector: number, dst: Uint8Array): Promise<void>;
   /** Writes `src` starting at sector `sector`. */
@@ -37,9 +39,14 @@ function checkRange(sector: number, length: number, sectors: number): void {
 export class MemoryBlockBackend implements BlockBackend {
   readonly data: Uint8Array;
   readonly sectors: number;
+  readonly readOnly: boolean;
 
-  /** `contents`: the disk's bytes (used in place), or a number of zeroed sectors. */
-  constructor(contents: Uint8Array | number) {
+  /**
+   * `contents`: the disk's bytes (used in place), or a number of zeroed sectors. A
+   * read-only disk still takes writes through this object; its device refuses them.
+   */
+  constructor(contents: Uint8Array | number, options: { readonly readOnly?: boolean } = {}) {
+    this.readOnly = options.readOnly === true;
     if (typeof contents === 'number') {
       if (!Number.isSafeInteger(contents) || contents < 0)
         throw new RangeError(`bad sector count ${contents}`);

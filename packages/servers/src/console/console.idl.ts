@@ -54,7 +54,8 @@ export class ConsoleClient extends idl.Client {
 
   /**
    * Asks the console to trigger `notify` (an Irq the caller attached itself to)
-   * whenever input arrives while none was waiting. Only on the input gate.
+   * whenever input arrives; the Irq folds triggers together until the caller
+   * unmasks it. Only on the input gate.
    *
    * @throws {@link NotInput} when the server raises it.
    */
@@ -97,7 +98,8 @@ export interface ConsoleServer {
 
   /**
    * Asks the console to trigger `notify` (an Irq the caller attached itself to)
-   * whenever input arrives while none was waiting. Only on the input gate.
+   * whenever input arrives; the Irq folds triggers together until the caller
+   * unmasks it. Only on the input gate.
    *
    * @throws {@link NotInput} when the server raises it.
    */

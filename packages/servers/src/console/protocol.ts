@@ -48,12 +48,14 @@ const INPUT_IRQ_LABEL = 0x1c;
  * ```ts
  * const input = yield* ConsoleInput.open(env, yield* namedCap(env, 'input'));
  * if (typeof input === 'number') return; // −errno
- * const line = yield* input.readLine(); // null at end of input
+ * const line = yield* input.readLine(); // waits for a whole line
  * ```
  */
 export class ConsoleInput {
   private readonly console: ConsoleClient;
   private readonly pending: number[] = [];
+  /** The last line ended with `\r`: a `\n` that follows it belongs to that ending. */
+  private afterCr = false;
   private readonly decoder = new TextDecoder();
 
   private constructor(
@@ -100,13 +102,20 @@ export class ConsoleInput {
     }
   }
 
-  /** The next line of input, without its line ending (`\n`, `\r` or `\r\n`). */
+  /**
+   * The next line of input, without its line ending (`\n`, `\r` or `\r\n`, even when
+   * the `\r` and the `\n` arrive in different reads).
+   */
   *readLine(): UserCode<string> {
     for (;;) {
+      if (this.afterCr && this.pending.length > 0) {
+        if (this.pending[0] === 0x0a) this.pending.shift();
+        this.afterCr = false;
+      }
       const end = this.pending.findIndex((b) => b === 0x0a || b === 0x0d);
       if (end >= 0) {
         const line = this.pending.splice(0, end + 1);
-        if (line[end] === 0x0d && this.pending[0] === 0x0a) this.pending.shift();
+        this.afterCr = line[end] === 0x0d;
         return this.decoder.decode(Uint8Array.from(line.slice(0, end)));
       }
       for (const b of yield* this.read()) this.pending.push(b);

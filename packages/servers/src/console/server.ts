@@ -48,7 +48,7 @@ const COLOURS = [36, 32, 33, 35, 34, 31];
 /** What a console serves with. */
 interface ConsoleSetup {
   readonly uart: UartPort;
-  /** Gate label → `"<client>:<gate>"`; absent for a console without a root task. */
+  /** Gate label → client and gate (from the root task); absent for a console without one. */
   readonly clients?: Readonly<Record<string, ClientOfGate>>;
   /** Colour the prefixes (the sink is a terminal). */
   readonly colour: boolean;

@@ -23,6 +23,7 @@ import {
   Proto,
   program,
   type ThreadEnv,
+  tagHasError,
   tagLabel,
   type UserCode,
 } from '@pecan/kernel';
@@ -53,6 +54,11 @@ export function* serveAnonMemory(env: ThreadEnv, options: AnonMemoryOptions = {}
   let window = options.window ?? ANON_PAGER_WINDOW;
   let tag: number = yield env.wait();
   for (;;) {
+    if (tagHasError(tag)) {
+      // A failed reply ends replyAndWait before its wait: nothing to answer, so wait.
+      tag = yield env.wait();
+      continue;
+    }
     let reply = msgtag(-Errno.EBADPROTO, 0);
     if (tagLabel(tag) === Proto.PAGE_FAULT) {
       const fault = env.utcb.mr(0);

@@ -112,9 +112,16 @@ export class DeviceBroker {
   /**
    * Gives device `name` to the program whose task and factory are at `task` and
    * `factory` (capability indices in the root task); its Irq goes to the program's
-   * slot `slot`. Returns what the program got, or why not.
+   * slot `slot` with `irqRights` (attaching and unmasking need S). Returns what the
+   * program got, or why not.
    */
-  *give(name: string, task: number, factory: number, slot: number): UserCode<DeviceAccess | string> {
+  *give(
+    name: string,
+    task: number,
+    factory: number,
+    slot: number,
+    irqRights: number = CapRights.RWS,
+  ): UserCode<DeviceAccess | string> {
     const d = kipDeviceFor(this.kip, name);
     if (!d) return `the machine has no ${name}`;
     const into = new TaskRef(this.env, task);
@@ -149,7 +156,7 @@ export class DeviceBroker {
     if (d.irq >= 0) {
       const irq = yield* this.irqFor(d, factory);
       if (typeof irq === 'string') return irq;
-      const err = yield* into.map(self, objFpage(irq / PAGE, 0, CapRights.RWS), capIndex(slot));
+      const err = yield* into.map(self, objFpage(irq / PAGE, 0, irqRights), capIndex(slot));
       if (err < 0) return `giving the Irq of ${d.name} failed (${err})`;
       access.irq = { cap: capIndex(slot), line: d.irq };
     }

@@ -8,7 +8,8 @@
  *    pager 4, Log 5, scheduler 7, and its exception handler at 8: a watch gate of the
  *    root task labelled for the program), and its named capabilities from slot 512 —
  *    each `{ gate }` a gate of the client's own to the server's thread (so the server
- *    tells clients apart by label), the UART for `{ device: 'uart' }`;
+ *    tells clients apart by label), and for each `{ device }` its registers, its Irq
+ *    and, for a disk, DMA memory (./devices.ts);
  * 3. second pass, in dependency order (see `startOrder`): its environment page
  *    (./program-env.ts; a server's lists who is behind each client label), mapped
  *    read-only; then bind, schedule and start the thread at the program's entry.
@@ -228,7 +229,13 @@ export function rootTask(
         } else {
           // A device: its registers into the program's address or I/O space, and an
           // Irq for its interrupt line as the named capability (./devices.ts).
-          const access = yield* broker.give(c.device, task, factories.get(name)!, slot);
+          const access = yield* broker.give(
+            c.device,
+            task,
+            factories.get(name)!,
+            slot,
+            c.rights === undefined ? CapRights.RWS : rightsOf(c.rights),
+          );
           if (typeof access === 'string') throw new Error(`root: ${name}: device ${c.device}: ${access}`);
           devices[capName] = access;
           if (access.irq) caps[capName] = capIndex(slot++);

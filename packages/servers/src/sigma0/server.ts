@@ -23,6 +23,7 @@ import {
   Proto,
   program,
   type ThreadEnv,
+  tagHasError,
   tagLabel,
   type UserCode,
 } from '@pecan/kernel';
@@ -113,9 +114,14 @@ function* serve(env: ThreadEnv): UserCode<never> {
   const kip = yield* env.kernelInterface();
   const frames = new FrameTable(kip.memory);
   const givenPorts = new Uint8Array(kip.ioPorts);
-  yield env.wait();
+  let tag: number = yield env.wait();
   for (;;) {
-    const tag = env.regs.tag;
+    if (tagHasError(tag)) {
+      // The last reply failed (its caller is gone, or the map did not fit), which ends
+      // replyAndWait before its wait: there is no request to answer, so just wait.
+      tag = yield env.wait();
+      continue;
+    }
     const label = tagLabel(tag);
     let reply: Reply;
     if (label === Proto.SIGMA0) {
@@ -137,7 +143,7 @@ function* serve(env: ThreadEnv): UserCode<never> {
     } else {
       reply = refuse(Errno.EBADPROTO);
     }
-    yield env.replyAndWait(reply);
+    tag = yield env.replyAndWait(reply);
   }
 }
 

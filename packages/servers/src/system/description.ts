@@ -58,7 +58,8 @@ export interface MachineDescription {
 /**
  * A named capability a program receives at start: a gate another program serves
  * (`'<program>/<gate>'`), or one of the machine's devices (`'uart'`, `'rtc'`,
- * `'disk0'`, …). Rights are letters of `rwsd` (default `'rw'`).
+ * `'disk0'`, …). Rights are letters of `rwsd`: on a gate's capability (default `'rw'`),
+ * or on a device's Irq (default `'rws'`: attaching to it and unmasking it need `s`).
  */
 export type CapDescription =
   | { readonly gate: string; readonly rights?: string }

@@ -34,13 +34,20 @@ export interface MachineFacts {
   readonly reservedRam: (ram: number) => number;
   /**
    * Kernel memory the programs' quotas may add up to: the kernel's root factory less
-   * what the root task keeps for itself and for each program's factory.
+   * what sigma0 and the root task keep, and what each program's factory costs.
    */
   readonly kernelMemory: (programs: number) => number;
+  /** How many disks each architecture's machine takes (its virtio-mmio transports). */
+  readonly maxDisks: Readonly<Record<string, number>>;
 }
 
 /** Kernel memory of the root factory of `pecan run`'s kernel (the kernel's default). */
 const ROOT_FACTORY_MEMORY = 64 * 1024 * 1024;
+/**
+ * What boot takes from it before the programs: sigma0's task (the kernel's default task
+ * quota) and the boot objects around it and the root task (tasks, threads, gates).
+ */
+const BOOT_KERNEL_MEMORY = 1024 * 1024 + 256 * 1024;
 /** Kernel memory the root task keeps for itself, besides its programs' quotas. */
 export const ROOT_TASK_KERNEL_MEMORY = 4 * 1024 * 1024;
 /** Kernel memory a program's factory costs its parent, besides the quota in it. */
@@ -54,7 +61,11 @@ export const PECAN_MACHINES: MachineFacts = {
   maxRam: 0xe000_0000,
   reservedRam: (ram) => Math.floor(ram / 8) + 4 * 1024 * 1024,
   kernelMemory: (programs) =>
-    ROOT_FACTORY_MEMORY - ROOT_TASK_KERNEL_MEMORY - programs * PROGRAM_FACTORY_KERNEL_MEMORY,
+    ROOT_FACTORY_MEMORY -
+    BOOT_KERNEL_MEMORY -
+    ROOT_TASK_KERNEL_MEMORY -
+    programs * PROGRAM_FACTORY_KERNEL_MEMORY,
+  maxDisks: { x86_64: 8, aarch64: 32 },
 };
 
 const MEMORY = /^(\d+)\s*([KMG]?)i?B?$/i;
@@ -163,11 +174,21 @@ export function validateSystem(system: unknown, facts: MachineFacts = PECAN_MACH
             add(path, 'give a `file` (a disk image) or a `size` (an empty in-memory disk)');
           if (d.file !== undefined && (typeof d.file !== 'string' || d.file === ''))
             add(`${path}.file`, 'must be a path');
-          if (d.size !== undefined && (parseMemorySize(d.size) ?? 1) % 512 !== 0)
-            add(`${path}.size`, 'must be a whole number of 512-byte sectors');
-          if (d.size !== undefined && parseMemorySize(d.size) === null)
-            add(`${path}.size`, `must be bytes or a size like "16M"; got ${JSON.stringify(d.size)}`);
+          if (d.size !== undefined) {
+            const size = parseMemorySize(d.size);
+            if (size === null)
+              add(`${path}.size`, `must be bytes or a size like "16M"; got ${JSON.stringify(d.size)}`);
+            else if (size % 512 !== 0) add(`${path}.size`, 'must be a whole number of 512-byte sectors');
+          }
+          if (d.readOnly !== undefined && typeof d.readOnly !== 'boolean')
+            add(`${path}.readOnly`, 'must be true or false');
         });
+        const most = typeof machine.arch === 'string' ? facts.maxDisks[machine.arch] : undefined;
+        if (most !== undefined && machine.disks.length > most)
+          add(
+            'machine.disks',
+            `the ${machine.arch} machine takes at most ${most} disks (its virtio-mmio transports); got ${machine.disks.length}`,
+          );
       }
     }
   }
@@ -286,17 +307,21 @@ export function validateSystem(system: unknown, facts: MachineFacts = PECAN_MACH
             }
           } else {
             const dev = typeof c.device === 'string' ? c.device : '';
-            const m = /^(disk)(\d+)$/.exec(dev);
+            // Disks are numbered without leading zeros, so that one disk has one name.
+            const m = /^(disk)(0|[1-9]\d*)$/.exec(dev);
             const base = m ? m[1]! : dev;
             if (arch && !deviceNames.includes(base)) {
               add(
                 `${cpath}.device`,
-                `the ${arch} machine has no device "${dev}"; it has ${deviceNames.join(', ')}`,
+                `the ${arch} machine has no device "${dev}"; it has ${deviceNames.map((d) => (d === 'disk' ? 'disk<N> (N from 0, one per machine.disks entry)' : d)).join(', ')}`,
               );
-            } else if (deviceHolder.has(dev) && deviceHolder.get(dev) !== name) {
+            } else if (deviceHolder.has(dev)) {
+              const holder = deviceHolder.get(dev);
               add(
                 `${cpath}.device`,
-                `device "${dev}" is already given to programs.${deviceHolder.get(dev)}: a device has one driver; give the others a gate to it`,
+                holder === name
+                  ? `device "${dev}" is already one of this program's capabilities; name it once`
+                  : `device "${dev}" is already given to programs.${holder}: a device has one driver; give the others a gate to it`,
               );
             } else if (m && Number(m[2]) >= disks) {
               add(
