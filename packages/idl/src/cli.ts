@@ -3,13 +3,15 @@ import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import { compile } from './compile';
 import { formatDiagnostics } from './diagnostics';
 
-const USAGE = `Usage: pecan-idl compile <file.idl…> --out <dir> [--root <dir>] [--runtime <module>] [--check]
+const USAGE = `Usage: pecan-idl compile <file.idl…> --out <dir> [--root <dir>] [--suffix <ext>] [--runtime <module>] [--check]
 
 Compiles IDL files to TypeScript stubs. Each output goes to <dir>, at the path of its
-source relative to --root (default: the current directory), with .idl replaced by .ts.
+source relative to --root (default: the current directory), with .idl replaced by .ts
+(or by --suffix).
 
   --out <dir>         where generated files go
   --root <dir>        the directory source paths are taken relative to (default: .)
+  --suffix <ext>      what replaces .idl in output names (default: .ts; e.g. .idl.ts)
   --runtime <module>  the module stubs import the runtime from (default: @pecan/idl/runtime)
   --check             write nothing; exit 1 if any generated file is missing or stale (for CI)
   --help              show this text
@@ -33,11 +35,12 @@ interface Args {
   out: string | null;
   root: string;
   runtime: string | undefined;
+  suffix: string;
   check: boolean;
 }
 
 function parseArgs(argv: readonly string[]): Args | string {
-  const args: Args = { files: [], out: null, root: '.', runtime: undefined, check: false };
+  const args: Args = { files: [], out: null, root: '.', runtime: undefined, suffix: '.ts', check: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const value = (): string | null => {
@@ -45,12 +48,15 @@ function parseArgs(argv: readonly string[]): Args | string {
       return v === undefined || v.startsWith('--') ? null : v;
     };
     if (a === '--check') args.check = true;
-    else if (a === '--out' || a === '--root' || a === '--runtime') {
+    else if (a === '--out' || a === '--root' || a === '--runtime' || a === '--suffix') {
       const v = value();
       if (v === null) return `${a} needs a value`;
       if (a === '--out') args.out = v;
       else if (a === '--root') args.root = v;
-      else args.runtime = v;
+      else if (a === '--suffix') {
+        if (!/^\.[\w.-]*ts$/.test(v)) return `--suffix must end in "ts", like .ts or .idl.ts; got ${v}`;
+        args.suffix = v;
+      } else args.runtime = v;
     } else if (a.startsWith('--')) return `unknown option ${a}`;
     else args.files.push(a);
   }
@@ -104,6 +110,7 @@ export function main(argv: readonly string[], io: CliIo = processIo): number {
     const result = compile(source, {
       fileName: name,
       readFile,
+      outputPath: (n) => `${n.replace(/\.idl$/i, '')}${args.suffix}`,
       ...(args.runtime === undefined ? {} : { runtimeModule: args.runtime }),
     });
     if (result.diagnostics.length > 0) {

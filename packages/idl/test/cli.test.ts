@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -29,6 +29,15 @@ describe('pecan-idl', () => {
       out: '',
       err: '',
     });
+  });
+
+  it('names outputs with --suffix, and refuses a suffix that is not TypeScript', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pecan-idl-suffix-'));
+    expect(run(['compile', 'calc.idl', '--out', dir, '--suffix', '.idl.ts']).code).toBe(0);
+    expect(existsSync(join(dir, 'calc.idl.ts'))).toBe(true);
+    const bad = run(['compile', 'calc.idl', '--out', dir, '--suffix', '.js']);
+    expect(bad.code).toBe(2);
+    expect(bad.err).toMatch(/^pecan-idl: --suffix must end in "ts", like \.ts or \.idl\.ts; got \.js\n/);
   });
 
   it('--check fails on a stale or missing file and writes nothing', () => {
