@@ -32,6 +32,7 @@ describe('examples/restart through `pecan run`', () => {
         'client: squares 1 4 9 16 25 36',
         'root: client exited',
       ]);
+      expect(lines).toContain('programs:     server running (restarted 2×), client exited');
     },
   );
 });

@@ -372,11 +372,19 @@ function report(
   );
   io.stdout(`IPC count:    ${result.ipcCount}\n`);
   io.stdout(`page faults:  ${pageFaults}\n`);
+  io.stdout(`programs:     ${programStates(booted)}\n`);
   io.stdout(`CPU share:    ${cpuShare(kernel)}\n`);
   if (result.reason === 'deadlock') return RunExit.DEADLOCK;
   if (crashed.length > 0 || result.dead.some((d) => d.reason === 'exception')) return RunExit.FAULT;
   if (result.reason === 'time-limit' || result.reason === 'step-limit') return RunExit.TIME_LIMIT;
   return RunExit.OK;
+}
+
+/** Each program as the root task last saw it: running, exited or crashed, and its restarts. */
+function programStates(booted: BootedSystem): string {
+  return [...booted.state.programs]
+    .map(([name, p]) => `${name} ${p.status}${p.starts > 1 ? ` (restarted ${p.starts - 1}×)` : ''}`)
+    .join(', ');
 }
 
 /** CPU time per task (per program, as the root task names them), largest first. */
