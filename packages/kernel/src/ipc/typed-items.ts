@@ -217,7 +217,7 @@ function transferObjects(
 function validMemoryRange(base: number, order: number): boolean {
   return (
     order >= 12 &&
-    (order === WHOLE_SPACE_ORDER ? base === 0 : order < WHOLE_SPACE_ORDER && base % 2 ** order === 0)
+    (order === WHOLE_SPACE_ORDER ? base === 0 : order < WHOLE_SPACE_ORDER && base % pow2(order) === 0)
   );
 }
 
