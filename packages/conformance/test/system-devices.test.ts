@@ -15,6 +15,7 @@ import {
   defineSystem,
   NotInput,
   namedCap,
+  openRtc,
   openVirtioBlkDevice,
   PECAN_MACHINES,
   programEnvironment,
@@ -146,6 +147,36 @@ describe.each(MACHINES)('system devices on $arch', ({ arch, create }) => {
     expect(access?.device).toBe(arch === 'x86_64' ? 'mc146818' : 'pl031');
     expect(access?.irq).toEqual({ cap: irqCap, line: arch === 'x86_64' ? 8 : 34 });
     expect(irqCap).toBe(512 * 4096);
+  });
+
+  it('reads the date through the RTC driver (openRtc), in BCD and binary, 24- and 12-hour modes', () => {
+    const k = new Kernel({ platform: create() });
+    const system = defineSystem({
+      machine: { arch },
+      programs: { clock: { module: './clock.ts', caps: { rtc: { device: 'rtc' } } } },
+    });
+    const dates: string[] = [];
+    let name = '';
+    const clock = program(function* (env: ThreadEnv): UserCode<void> {
+      const access = (yield* programEnvironment(env)).devices!.rtc!;
+      const rtc = openRtc(env, access);
+      if (typeof rtc === 'string') throw new Error(rtc);
+      name = rtc.name;
+      dates.push(new Date(yield* rtc.now()).toISOString());
+      if (access.ports) {
+        // Register B: binary data, then 12-hour mode (the clock converts what it holds).
+        for (const mode of [0x06, 0x04]) {
+          yield* env.io.out8(access.ports.base, 0x0b);
+          yield* env.io.out8(access.ports.base + 1, mode);
+          dates.push(new Date(yield* rtc.now()).toISOString());
+        }
+      }
+    });
+    bootSystem(k, system, { clock });
+    expect(k.run().dead).toEqual([]);
+    const at = new Date(EPOCH_MS).toISOString();
+    expect(dates).toEqual(arch === 'x86_64' ? [at, at, at] : [at]);
+    expect(name).toBe(arch === 'x86_64' ? 'MC146818 at port 0x70' : 'PL031 at 0x9010000');
   });
 
   it('gives a device’s Irq with the rights the description names: without s it cannot attach', () => {

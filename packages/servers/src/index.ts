@@ -10,5 +10,6 @@ export * from './console';
 export * from './namespace';
 export * from './pager';
 export * from './root';
+export * from './rtc';
 export * from './sigma0';
 export * from './system';

@@ -1,0 +1,1 @@
+export { openRtc, type Rtc } from './rtc';
