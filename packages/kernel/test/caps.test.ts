@@ -1,11 +1,14 @@
 import {
+  CapAllocator,
   CapRights,
   capIndex,
   Errno,
   type Factory,
   FactoryRef,
+  FIRST_FREE_SLOT,
   KernelMemoryCost,
   type KObject,
+  LOADER_SLOTS,
   mapItemControl,
   msgtag,
   objFpage,
@@ -379,5 +382,21 @@ describe('factory quota', () => {
     });
     k.run();
     expect(factory.used).toBe(before);
+  });
+});
+
+describe('the capability allocator', () => {
+  it('hands out slots from FIRST_FREE_SLOT, skips the loader slots, and reuses freed ones', () => {
+    const a = new CapAllocator();
+    const slots: number[] = [];
+    for (let i = FIRST_FREE_SLOT; i < LOADER_SLOTS.first + 2; i++) slots.push(a.alloc() / 4096);
+    expect(slots[0]).toBe(FIRST_FREE_SLOT);
+    expect(slots.at(-3)).toBe(LOADER_SLOTS.first - 1);
+    expect(slots.at(-2)).toBe(LOADER_SLOTS.first + LOADER_SLOTS.count);
+    expect(slots.some((s) => s >= LOADER_SLOTS.first && s < LOADER_SLOTS.first + LOADER_SLOTS.count)).toBe(
+      false,
+    );
+    a.free(capIndex(20));
+    expect(a.alloc()).toBe(capIndex(20));
   });
 });

@@ -114,6 +114,17 @@ describe('system descriptions', () => {
     ]);
   });
 
+  it('reports more named capabilities than the loader slots hold', () => {
+    const caps = Object.fromEntries(Array.from({ length: 257 }, (_, i) => [`c${i}`, { gate: 'a/g' }]));
+    const issues = validateSystem({
+      machine: { arch: 'x86_64' },
+      programs: { a: { module: './a.ts', serves: ['g'], caps } },
+    });
+    expect(issues.map((i) => `${i.path}: ${i.message}`)).toEqual([
+      'programs.a.caps: a program can have at most 256 named capabilities; got 257',
+    ]);
+  });
+
   it('reports a disk size that is not a size once', () => {
     const issues = validateSystem({
       machine: { arch: 'x86_64', disks: [{ size: 'lots' }, { size: 1000 }] },

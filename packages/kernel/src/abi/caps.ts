@@ -40,6 +40,14 @@ export const FixedSlot = {
 /** The first slot that is not reserved for a fixed capability. */
 export const FIRST_FREE_SLOT = 16;
 
+/**
+ * Slots a loader fills with a program's named capabilities before it starts (the
+ * root task of `@pecan/servers` does, from {@link LOADER_SLOTS.first}), as L4Re's
+ * loader fills the capabilities of a program's initial environment. A task's own
+ * capability allocator never hands them out, so the two never collide.
+ */
+export const LOADER_SLOTS = { first: 512, count: 256 } as const;
+
 /** Invoke flags (low bits of the capability register). */
 export const Invoke = {
   SEND: 1,

@@ -1,4 +1,4 @@
-import { capIndex, FIRST_FREE_SLOT, FixedSlot, Invoke } from '../abi/caps';
+import { capIndex, FIRST_FREE_SLOT, FixedSlot, Invoke, LOADER_SLOTS } from '../abi/caps';
 import { memFpage, objFpage } from '../abi/fpage';
 import { decodeKip, type KernelInterfacePage } from '../abi/kip';
 import { msgtag } from '../abi/msgtag';
@@ -19,9 +19,12 @@ export class CapAllocator {
   private next = FIRST_FREE_SLOT;
   private readonly freed: number[] = [];
 
-  /** A free capability index (slot << 12). */
+  /** A free capability index (slot << 12), never one of the loader's slots. */
   alloc(): number {
-    return capIndex(this.freed.pop() ?? this.next++);
+    const reused = this.freed.pop();
+    if (reused !== undefined) return capIndex(reused);
+    if (this.next === LOADER_SLOTS.first) this.next += LOADER_SLOTS.count;
+    return capIndex(this.next++);
   }
 
   /** Gives a capability index back for reuse. */

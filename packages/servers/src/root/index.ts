@@ -18,6 +18,7 @@ export {
 export {
   DEFAULT_MAX_RESTARTS,
   EXCEPTION_HANDLER_SLOT,
+  MAX_NAMED_CAPS,
   NAMED_CAP_BASE,
   PROGRAM_EXITED,
   type ProgramRecord,

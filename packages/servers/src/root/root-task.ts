@@ -25,6 +25,7 @@ import {
   capIndex,
   FactoryRef,
   FixedSlot,
+  LOADER_SLOTS,
   MemRights,
   memFpage,
   msgtag,
@@ -51,11 +52,13 @@ import { type ClientOfGate, encodeProgramEnvironment, PROGRAM_ENV_ADDRESS } from
 /** Slot of a program's exception handler (the root task's watch gate). */
 export const EXCEPTION_HANDLER_SLOT = 8;
 /**
- * First slot of a program's named capabilities: far above what a program's own
- * capability allocator hands out (from slot 16), and low enough that the capability
- * table stays a dense array.
+ * First slot of a program's named capabilities: the kernel's loader slots, which a
+ * program's own capability allocator skips, low enough that the capability table
+ * stays a dense array.
  */
-export const NAMED_CAP_BASE = 512;
+export const NAMED_CAP_BASE = LOADER_SLOTS.first;
+/** The most named capabilities a program can have (the loader slots). */
+export const MAX_NAMED_CAPS = LOADER_SLOTS.count;
 /** Where the root task keeps environment pages in its own space. */
 const ENV_WINDOW = 0x30_0000_0000;
 /** Where its pager thread keeps the frames it hands out. */

@@ -3,6 +3,7 @@
  * reported, each with the path of the offending field (`programs.client.caps.fs.gate`)
  * and what to fix; validation never stops at the first.
  */
+import { LOADER_SLOTS } from '@pecan/kernel';
 import type { ProgramDescription, SystemDescription } from './description';
 
 /** One problem in a description. */
@@ -279,6 +280,12 @@ export function validateSystem(system: unknown, facts: MachineFacts = PECAN_MACH
       if (!isObject(p.caps)) {
         add(`${path}.caps`, 'must map capability names to { gate } or { device }');
       } else {
+        const count = Object.keys(p.caps).length;
+        if (count > LOADER_SLOTS.count)
+          add(
+            `${path}.caps`,
+            `a program can have at most ${LOADER_SLOTS.count} named capabilities; got ${count}`,
+          );
         for (const [capName, c] of Object.entries(p.caps)) {
           const cpath = `${path}.caps.${capName}`;
           if (!isObject(c)) {
