@@ -21,6 +21,7 @@ import {
   type Platform,
   type Program,
   type RunResult,
+  ThreadState,
   TraceRecorder,
 } from '@pecan/kernel';
 import {
@@ -126,7 +127,7 @@ async function load(file: string, path: string, io: CliIo): Promise<Loaded> {
       ? JSON.parse(readFileSync(path, 'utf8'))
       : ((await importModule(path, dirname(path))).default ?? null);
   } catch (e) {
-    io.stderr(`pecan run: cannot load ${file}: ${e instanceof Error ? e.message : String(e)}\n`);
+    io.stderr(`pecan run: cannot load ${file}: ${message(e)}\n`);
     return RunExit.LOAD_ERROR;
   }
   let system: SystemDescription;
@@ -152,9 +153,7 @@ async function load(file: string, path: string, io: CliIo): Promise<Loaded> {
       }
       modules[name] = exported;
     } catch (e) {
-      io.stderr(
-        `pecan run: programs.${name}: cannot load ${p.module}: ${e instanceof Error ? e.message : String(e)}\n`,
-      );
+      io.stderr(`pecan run: programs.${name}: cannot load ${p.module}: ${message(e)}\n`);
       return RunExit.LOAD_ERROR;
     }
   }
@@ -326,13 +325,19 @@ async function runLoop(
     }
     // Standard input is worth waiting for while some thread waits for an interrupt (a
     // reader of the console sleeps on its Irq); otherwise nothing would take it.
-    if (input.live && input.open && r.blocked.some((b) => b.waitingFor.startsWith('interrupt'))) {
+    if (input.live && input.open && someoneAwaitsInterrupt(kernel)) {
       o.status.update(r, o.pageFaults(), platform.cpuHz);
       await input.more();
       continue;
     }
     return r;
   }
+}
+
+/** Whether some thread is in a closed receive from an Irq. */
+function someoneAwaitsInterrupt(kernel: Kernel): boolean {
+  for (const t of kernel.threads) if (t.state === ThreadState.RECV_WAIT && t.partnerIrq !== null) return true;
+  return false;
 }
 
 /** Sleeps until the wall clock catches up with virtual time (both in seconds). */
